@@ -1,0 +1,18 @@
+import { createManualClock, createMemoryBackend, createMemoryStore } from '@tiercache/backend-memory';
+import { describeConformance } from '@tiercache/core/testing';
+
+// With the manual clock, as users' tests would run it: expiry without sleeping.
+const clock = createManualClock();
+const store = createMemoryStore({ clock, trackAccess: true });
+describeConformance({
+  name: 'memory (manual clock)',
+  create: ({ keyPrefix }) => createMemoryBackend({ store, keyPrefix }),
+  advanceTime: (ms) => clock.advance(ms),
+});
+
+// With the system clock, as production runs it: lru-cache's own timing path.
+const realTimeStore = createMemoryStore({ maxEntries: 100_000, maxBytes: 64 * 1024 * 1024 });
+describeConformance({
+  name: 'memory (system clock)',
+  create: ({ keyPrefix }) => createMemoryBackend({ store: realTimeStore, keyPrefix }),
+});

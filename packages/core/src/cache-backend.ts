@@ -1,0 +1,193 @@
+import type { Result } from 'ts-results-es';
+import type { CacheError } from './cache-error.js';
+
+/** Every operation of the protocol, as named in errors and in `CacheStats.operations`. */
+export const OPERATION_NAMES = [
+  'get',
+  'getJson',
+  'set',
+  'setJson',
+  'delete',
+  'exists',
+  'expire',
+  'ttl',
+  'increment',
+  'decrement',
+  'flush',
+  'ping',
+  'deletePattern',
+  'getMany',
+  'setMany',
+  'getOrSet',
+  'getEntry',
+  'stats',
+  'close',
+] as const;
+
+export type OperationName = (typeof OPERATION_NAMES)[number];
+
+/** What an operation resolves to: never a rejection, never a throw. */
+export type CacheResult<T> = Promise<Result<T, CacheError>>;
+
+/** Entries for `setMany`: a `Map` keeps your order, a plain object is read with `Object.entries`. */
+export type CacheEntries = ReadonlyMap<string, string> | Readonly<Record<string, string>>;
+
+export interface GetOrSetOptions {
+  /** Seconds the loaded value lives. When omitted, the backend's `defaultTtl` applies (if any). */
+  ttl?: number;
+}
+
+/** A source of the current time in milliseconds since the epoch. Backends that take one let tests move time. */
+export interface Clock {
+  now(): number;
+}
+
+/** One stored key with what the backend knows about it. Fields a backend cannot tell are `null`. */
+export interface CacheEntry {
+  key: string;
+  value: string;
+  /** Seconds left, with millisecond precision; `null` when the key has no TTL. */
+  ttl: number | null;
+  /** When the key expires, in epoch milliseconds; `null` when it has no TTL. */
+  expiresAt: number | null;
+  /** When the current value was written, in epoch milliseconds. */
+  createdAt: number | null;
+  /** Reads of the current value. */
+  accessCount: number | null;
+  lastAccessedAt: number | null;
+  /** Increases with every write to the store; two reads with the same version saw the same write. */
+  version: number | null;
+}
+
+/** A snapshot of a backend's counters. Counters start at zero when the backend is created. */
+export interface CacheStats {
+  backend: string;
+  /** Keys currently stored under this backend's prefix. */
+  totalKeys: number;
+  /** Lookups (get, getJson, getMany per key, getOrSet) that found a value. */
+  hits: number;
+  /** Lookups that found nothing. */
+  misses: number;
+  /** hits / (hits + misses); 0 before the first lookup. */
+  hitRate: number;
+  /** misses / (hits + misses); 0 before the first lookup. */
+  missRate: number;
+  /** Bytes of keys and values (UTF-8) under this prefix, or the server's own figure where it has one. */
+  memoryUsageBytes: number;
+  /** Keys removed because their TTL ran out (store-wide, as Redis counts them). */
+  expiredKeys: number;
+  /** Keys removed to respect a size bound (store-wide, as Redis counts them). */
+  evictedKeys: number;
+  /** Mean seconds left over the keys that have a TTL; `null` when none has one. */
+  averageTtlSeconds: number | null;
+  /** The most read keys, most read first, where the backend tracks reads; otherwise empty. */
+  mostAccessedKeys: Array<{ key: string; accessCount: number }>;
+  /** Calls made to each operation, including those that returned `Err`. */
+  operations: Record<OperationName, number>;
+  /** Per-tier figures, for backends made of other backends. */
+  tiers?: Record<string, CacheStats>;
+}
+
+/**
+ * The cache protocol. Every backend implements it with the same semantics, which are those of Redis:
+ * keys and values are strings, TTLs are seconds (fractional, millisecond precision), and a key expires once
+ * its TTL has fully passed.
+ *
+ * Every method resolves to a `Result`: `Ok` with the value described below, or `Err` with a {@link CacheError}.
+ * No method throws or rejects, and none waits longer than the backend's own time limit.
+ *
+ * Arguments are checked before anything is touched: an empty or non-string key, a non-string value, a TTL that
+ * is not a positive finite number of seconds (at least 0.001), or an amount that is not a safe integer gives
+ * `Err` with code `INVALID_ARGUMENT`, and nothing stored is changed.
+ */
+export interface CacheBackend {
+  /** Short name used in error messages and stats: `memory`, `redis`, `tiered`. */
+  readonly name: string;
+  /** Prepended to every key this backend touches; `flush` and `deletePattern` stay inside it. */
+  readonly keyPrefix: string;
+
+  /** Hit: the stored string (`""` is a hit). Miss: `null`. */
+  get(key: string): CacheResult<string | null>;
+
+  /**
+   * Hit: the stored text parsed as JSON. Miss: `null`. Text that is not JSON gives `Err` `SERIALIZATION`.
+   * The type parameter is not checked at run time.
+   */
+  getJson<T = unknown>(key: string): CacheResult<T | null>;
+
+  /**
+   * Stores `value`. With `ttl` (seconds) the key expires; without it the backend's `defaultTtl` applies, and if
+   * there is none the key never expires — like Redis `SET`, an earlier TTL is cleared.
+   */
+  set(key: string, value: string, ttl?: number): CacheResult<void>;
+
+  /**
+   * Stores `JSON.stringify(value)` as plain text, so other programs can read it. Values JSON cannot carry
+   * (`undefined`, functions, symbols, BigInt, circular structures) give `Err` `SERIALIZATION`.
+   */
+  setJson(key: string, value: unknown, ttl?: number): CacheResult<void>;
+
+  /** `true` if the key was there and is now gone, `false` if there was nothing to delete. */
+  delete(key: string): CacheResult<boolean>;
+
+  exists(key: string): CacheResult<boolean>;
+
+  /** Sets the key's TTL to `seconds` from now. `false` if the key does not exist. */
+  expire(key: string, seconds: number): CacheResult<boolean>;
+
+  /** Seconds left (millisecond precision), or `null` when the key does not exist or has no TTL. */
+  ttl(key: string): CacheResult<number | null>;
+
+  /**
+   * Adds `amount` (a safe integer, default 1) atomically and resolves to the new value. A missing key counts
+   * from 0 and gets no TTL; an existing key keeps its TTL. A value that is not a base-10 integer gives
+   * `WRONG_TYPE`; a result beyond ±(2^53 − 1) gives `OUT_OF_RANGE`. Either way nothing changes.
+   */
+  increment(key: string, amount?: number): CacheResult<number>;
+
+  /** `increment(key, -amount)`. */
+  decrement(key: string, amount?: number): CacheResult<number>;
+
+  /** Removes every key under this backend's prefix, and nothing else. */
+  flush(): CacheResult<void>;
+
+  /** `true` when the backend can serve. */
+  ping(): CacheResult<true>;
+
+  /**
+   * Deletes the keys under this prefix whose (unprefixed) name matches a Redis glob pattern: `*`, `?`,
+   * `[abc]`, `[^a]`, `[a-z]`, and `\` to take the next character literally. Resolves to how many were deleted.
+   */
+  deletePattern(pattern: string): CacheResult<number>;
+
+  /**
+   * Resolves to a `Map` from each key asked to its value or `null`, in the order asked. A key asked twice
+   * appears once, at its first position.
+   */
+  getMany(keys: readonly string[]): CacheResult<Map<string, string | null>>;
+
+  /**
+   * Stores every entry, all with the same TTL rule as `set`. All or nothing: if any key or value is invalid,
+   * nothing is written.
+   */
+  setMany(entries: CacheEntries, ttl?: number): CacheResult<void>;
+
+  /**
+   * Hit: the stored value. Miss: calls `loader`, stores what it returns (a string) with `options.ttl`, and
+   * resolves to it. Concurrent calls for the same key in this process share one loader call. A loader that
+   * throws, rejects or returns a non-string gives `Err` `LOADER` and stores nothing.
+   */
+  getOrSet(
+    key: string,
+    loader: () => string | Promise<string>,
+    options?: GetOrSetOptions,
+  ): CacheResult<string>;
+
+  /** Optional: the stored entry with what the backend knows about it, or `null` on a miss. */
+  getEntry?(key: string): CacheResult<CacheEntry | null>;
+
+  stats(): CacheResult<CacheStats>;
+
+  /** Releases what the backend holds. Any later call gives `Err` `CLOSED`; closing twice is `Ok`. */
+  close(): CacheResult<void>;
+}

@@ -1,0 +1,28 @@
+export {
+  checkAmount,
+  checkKey,
+  checkKeys,
+  checkPattern,
+  checkTtl,
+  checkValue,
+  entriesToPairs,
+  invalid,
+  toMilliseconds,
+} from './arguments.js';
+export type {
+  CacheBackend,
+  CacheEntries,
+  CacheEntry,
+  CacheResult,
+  CacheStats,
+  Clock,
+  GetOrSetOptions,
+  OperationName,
+} from './cache-backend.js';
+export { OPERATION_NAMES } from './cache-backend.js';
+export type { CacheErrorCode, CacheErrorDetails } from './cache-error.js';
+export { CacheError } from './cache-error.js';
+export { decodeJson, encodeJson } from './json.js';
+export { compileKeyPattern, escapeKeyPattern } from './key-pattern.js';
+export { runLoader, SingleFlight } from './loader.js';
+export { createOperationCounts, lookupRates } from './stats.js';

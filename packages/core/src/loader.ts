@@ -1,0 +1,44 @@
+import { Err, Ok, type Result } from 'ts-results-es';
+import { describe } from './arguments.js';
+import { CacheError } from './cache-error.js';
+
+/**
+ * Calls a getOrSet loader and turns whatever it does into a Result: a thrown error, a rejection or a
+ * non-string value becomes `Err` `LOADER`, so a loader bug never escapes as an exception.
+ */
+export async function runLoader(
+  backend: string,
+  key: string,
+  loader: () => string | Promise<string>,
+): Promise<Result<string, CacheError>> {
+  let value: unknown;
+  try {
+    value = await loader();
+  } catch (cause) {
+    const reason = `loader failed: ${cause instanceof Error ? cause.message : String(cause)}`;
+    return new Err(new CacheError({ code: 'LOADER', backend, operation: 'getOrSet', key, reason, cause }));
+  }
+  if (typeof value !== 'string') {
+    const reason = `loader returned ${describe(value)}; getOrSet stores strings (serialize the value first)`;
+    return new Err(new CacheError({ code: 'LOADER', backend, operation: 'getOrSet', key, reason }));
+  }
+  return new Ok(value);
+}
+
+/**
+ * Shares one in-flight computation per key among concurrent callers in this process, so a burst of misses
+ * on the same key calls the loader once.
+ */
+export class SingleFlight<T> {
+  readonly #inFlight = new Map<string, Promise<T>>();
+
+  run(key: string, work: () => Promise<T>): Promise<T> {
+    const pending = this.#inFlight.get(key);
+    if (pending) return pending;
+    const started = work().finally(() => {
+      if (this.#inFlight.get(key) === started) this.#inFlight.delete(key);
+    });
+    this.#inFlight.set(key, started);
+    return started;
+  }
+}

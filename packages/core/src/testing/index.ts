@@ -1,0 +1,2 @@
+export type { ConformanceTarget } from './conformance.js';
+export { describeConformance } from './conformance.js';

@@ -1,0 +1,24 @@
+// Makes a fresh clone ready to run: installs the workspace's dependencies with pnpm when they are missing or
+// older than the lockfile. `npm run demo` and `npm test` call it first, so a newcomer needs only Node 20.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const [major] = process.versions.node.split('.').map(Number);
+if (major < 20) {
+  console.error(`tiercache needs Node.js 20 or newer; this is ${process.version}.`);
+  process.exit(1);
+}
+
+const installed = join(root, 'node_modules', '.modules.yaml');
+const lockfile = join(root, 'pnpm-lock.yaml');
+const upToDate = existsSync(installed) && statSync(installed).mtimeMs >= statSync(lockfile).mtimeMs;
+if (!upToDate) {
+  // pnpm is fetched from the npm registry when it is not installed (corepack is not relied on).
+  const hasPnpm = spawnSync('pnpm', ['--version'], { stdio: 'ignore' }).status === 0;
+  const [command, args] = hasPnpm ? ['pnpm', []] : ['npx', ['--yes', 'pnpm@10']];
+  console.log(`Installing dependencies with ${hasPnpm ? 'pnpm' : 'npx pnpm@10'}…`);
+  execFileSync(command, [...args, 'install', '--frozen-lockfile'], { cwd: root, stdio: 'inherit' });
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests run against the TypeScript sources: the `@tiercache/source` export condition points each workspace
+// package at its src/ instead of a build.
+export default defineConfig({
+  resolve: { conditions: ['@tiercache/source'] },
+  ssr: { resolve: { conditions: ['@tiercache/source'] } },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
