@@ -320,6 +320,15 @@ export function describeConformance(target: ConformanceTarget): void {
         expect(ok(await cache.decrement('max', Number.MAX_SAFE_INTEGER))).toBe(0);
       });
 
+      it('counts exactly up to the edge of the safe-integer range', async () => {
+        const cache = await make();
+        ok(await cache.set('edge', String(Number.MAX_SAFE_INTEGER - 1)));
+        expect(ok(await cache.increment('edge'))).toBe(Number.MAX_SAFE_INTEGER);
+        expect(ok(await cache.get('edge'))).toBe('9007199254740991');
+        ok(await cache.set('low', String(Number.MIN_SAFE_INTEGER + 1)));
+        expect(ok(await cache.decrement('low'))).toBe(Number.MIN_SAFE_INTEGER);
+      });
+
       it('1,000 concurrent increments count exactly 1,000', async () => {
         const cache = await make();
         const results = await Promise.all(Array.from({ length: 1000 }, () => cache.increment('hits')));

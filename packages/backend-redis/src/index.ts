@@ -1,0 +1,2 @@
+export type { RedisBackendOptions, RedisReconnectOptions } from './redis-backend.js';
+export { createRedisBackend } from './redis-backend.js';

@@ -1,0 +1,739 @@
+import {
+  type CacheBackend,
+  type CacheEntries,
+  type CacheEntry,
+  CacheError,
+  type CacheResult,
+  type CacheStats,
+  checkAmount,
+  checkKey,
+  checkKeys,
+  checkPattern,
+  checkTtl,
+  checkValue,
+  createOperationCounts,
+  decodeJson,
+  encodeJson,
+  entriesToPairs,
+  escapeKeyPattern,
+  type GetOrSetOptions,
+  lookupRates,
+  type OperationName,
+  runLoader,
+  SingleFlight,
+  toMilliseconds,
+} from '@tiercache/core';
+import calculateSlot from 'cluster-key-slot';
+import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { Err, Ok, type Result } from 'ts-results-es';
+import { BOUNDED_INCREMENT, BOUNDED_INCREMENT_SHA } from './bounded-increment.js';
+import { NAME, toCacheError } from './redis-errors.js';
+
+export interface RedisReconnectOptions {
+  /** Delay before the first reconnect attempt, doubled on each failure. @default 50 */
+  minDelayMs?: number;
+  /** Longest delay between attempts; attempts never stop. @default 2000 */
+  maxDelayMs?: number;
+}
+
+/**
+ * How to reach Redis — exactly one of `url`, `redis`, `cluster` or `client` — and how to behave.
+ *
+ * @example createRedisBackend({ url: 'redis://localhost:6379/0', keyPrefix: 'app:' })
+ * @example createRedisBackend({ redis: { sentinels: [{ host: 's1', port: 26379 }], name: 'mymaster' } })
+ * @example createRedisBackend({ cluster: { nodes: [{ host: 'n1', port: 7000 }] } })
+ * @example createRedisBackend({ client: existingIoredis, closeClient: false })
+ */
+export interface RedisBackendOptions {
+  /** `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS. */
+  url?: string;
+  /** ioredis options for one server, or for Sentinel (with `sentinels` and `name`). */
+  redis?: RedisOptions;
+  /** A Redis Cluster: some of its nodes, and ioredis cluster options. */
+  cluster?: { nodes: ClusterNode[]; options?: ClusterOptions };
+  /** An ioredis client you created. Say who closes it with `closeClient`. */
+  client?: Redis | Cluster;
+  /**
+   * Required with `client`: `true` lets `close()` quit your client, `false` leaves it open for you.
+   * Clients the backend creates itself are always closed by `close()`.
+   */
+  closeClient?: boolean;
+  /** Prepended to every key; `flush` and `deletePattern` stay inside it. @default '' */
+  keyPrefix?: string;
+  /** Seconds a key lives when `set` is called without a TTL. @default no expiry */
+  defaultTtl?: number;
+  /**
+   * Longest a call waits for Redis, in milliseconds, before it answers `Err` `TIMEOUT`. Also bounds the wait
+   * for the first connection.
+   * @default 500
+   */
+  commandTimeout?: number;
+  /** Reconnect delays after the connection is lost (clients the backend creates). */
+  reconnect?: RedisReconnectOptions;
+  /**
+   * Send the commands issued in one event-loop tick as one write (ioredis auto-pipelining). Much higher
+   * throughput with many calls in flight; applies to clients the backend creates.
+   * @default true
+   */
+  autoPipelining?: boolean;
+}
+
+const DEFAULT_COMMAND_TIMEOUT_MS = 500;
+const SCAN_COUNT = 1000;
+
+const OK_NULL: Result<null, never> = new Ok(null);
+const OK_VOID: Result<void, never> = new Ok(undefined);
+
+type Client = Redis | Cluster;
+
+/** Why a call cannot be sent right now, or `wait` while the very first connection is still being made. */
+type Availability = CacheError | 'wait' | undefined;
+
+class RedisBackend implements CacheBackend {
+  readonly name = NAME;
+  readonly keyPrefix: string;
+  readonly #client: Client;
+  readonly #closeClient: boolean;
+  readonly #isCluster: boolean;
+  readonly #defaultTtlMs: number | undefined;
+  readonly #timeoutMs: number;
+  /** Our own timer per call, for a caller's client that has no commandTimeout of its own. */
+  readonly #needsOwnTimeout: boolean;
+  readonly #operations = createOperationCounts();
+  readonly #loads = new SingleFlight<Result<string, CacheError>>();
+  readonly #firstReady: Promise<void>;
+  readonly #onError = (error: Error) => {
+    this.#lastError = error;
+  };
+  #lastError: Error | undefined;
+  #everReady = false;
+  #hits = 0;
+  #misses = 0;
+  #closed = false;
+
+  constructor(options: RedisBackendOptions) {
+    const { keyPrefix = '', defaultTtl, commandTimeout = DEFAULT_COMMAND_TIMEOUT_MS } = options;
+    if (typeof keyPrefix !== 'string') {
+      throw new TypeError(`[tiercache:redis] keyPrefix must be a string, got ${typeof keyPrefix}`);
+    }
+    const ttlError = checkTtl(NAME, 'set', undefined, defaultTtl, 'defaultTtl');
+    if (ttlError) throw new RangeError(ttlError.message);
+    if (!Number.isSafeInteger(commandTimeout) || commandTimeout < 1) {
+      throw new RangeError(
+        `[tiercache:redis] commandTimeout must be a positive whole number of milliseconds, got ${String(commandTimeout)}`,
+      );
+    }
+    this.keyPrefix = keyPrefix;
+    this.#defaultTtlMs = defaultTtl === undefined ? undefined : toMilliseconds(defaultTtl);
+    this.#timeoutMs = commandTimeout;
+    const { client, owned } = connect(options, commandTimeout);
+    this.#client = client;
+    this.#closeClient = owned || options.closeClient === true;
+    this.#isCluster = client instanceof Cluster;
+    this.#needsOwnTimeout = !owned && typeof commandTimeoutOf(client) !== 'number';
+    this.#everReady = client.status === 'ready';
+    client.on('error', this.#onError);
+    this.#firstReady = this.#everReady
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          client.once('ready', () => {
+            this.#everReady = true;
+            resolve();
+          });
+        });
+  }
+
+  async get(key: string): CacheResult<string | null> {
+    this.#operations.get++;
+    const refused = this.#refuse('get', key);
+    if (refused) return new Err(refused);
+    const reply = await this.#send('get', key, () => this.#client.get(this.keyPrefix + key));
+    if (reply.isErr()) return reply;
+    if (reply.value === null) {
+      this.#misses++;
+      return OK_NULL;
+    }
+    this.#hits++;
+    return reply;
+  }
+
+  async getJson<T = unknown>(key: string): CacheResult<T | null> {
+    this.#operations.getJson++;
+    const refused = this.#refuse('getJson', key);
+    if (refused) return new Err(refused);
+    const reply = await this.#send('getJson', key, () => this.#client.get(this.keyPrefix + key));
+    if (reply.isErr()) return reply;
+    if (reply.value === null) {
+      this.#misses++;
+      return OK_NULL;
+    }
+    this.#hits++;
+    return decodeJson<T>(NAME, 'getJson', key, reply.value);
+  }
+
+  async set(key: string, value: string, ttl?: number): CacheResult<void> {
+    this.#operations.set++;
+    const refused =
+      this.#refuse('set', key) ?? checkValue(NAME, 'set', key, value) ?? checkTtl(NAME, 'set', key, ttl);
+    if (refused) return new Err(refused);
+    return this.#write('set', key, value, ttl);
+  }
+
+  async setJson(key: string, value: unknown, ttl?: number): CacheResult<void> {
+    this.#operations.setJson++;
+    const refused = this.#refuse('setJson', key) ?? checkTtl(NAME, 'setJson', key, ttl);
+    if (refused) return new Err(refused);
+    const text = encodeJson(NAME, 'setJson', key, value);
+    if (text.isErr()) return text;
+    return this.#write('setJson', key, text.value, ttl);
+  }
+
+  async delete(key: string): CacheResult<boolean> {
+    this.#operations.delete++;
+    const refused = this.#refuse('delete', key);
+    if (refused) return new Err(refused);
+    const reply = await this.#send('delete', key, () => this.#client.unlink(this.keyPrefix + key));
+    return reply.map((removed) => removed === 1);
+  }
+
+  async exists(key: string): CacheResult<boolean> {
+    this.#operations.exists++;
+    const refused = this.#refuse('exists', key);
+    if (refused) return new Err(refused);
+    const reply = await this.#send('exists', key, () => this.#client.exists(this.keyPrefix + key));
+    return reply.map((count) => count === 1);
+  }
+
+  async expire(key: string, seconds: number): CacheResult<boolean> {
+    this.#operations.expire++;
+    const refused = this.#refuse('expire', key) ?? checkTtl(NAME, 'expire', key, seconds, 'seconds');
+    if (refused) return new Err(refused);
+    const ms = toMilliseconds(seconds);
+    const reply = await this.#send('expire', key, () => this.#client.pexpire(this.keyPrefix + key, ms));
+    return reply.map((applied) => applied === 1);
+  }
+
+  async ttl(key: string): CacheResult<number | null> {
+    this.#operations.ttl++;
+    const refused = this.#refuse('ttl', key);
+    if (refused) return new Err(refused);
+    const reply = await this.#send('ttl', key, () => this.#client.pttl(this.keyPrefix + key));
+    // PTTL answers -2 for no key and -1 for no TTL.
+    return reply.map((ms) => (ms < 0 ? null : ms / 1000));
+  }
+
+  increment(key: string, amount = 1): CacheResult<number> {
+    this.#operations.increment++;
+    return this.#addTo('increment', key, amount, 1);
+  }
+
+  decrement(key: string, amount = 1): CacheResult<number> {
+    this.#operations.decrement++;
+    return this.#addTo('decrement', key, amount, -1);
+  }
+
+  async flush(): CacheResult<void> {
+    this.#operations.flush++;
+    const refused = this.#refuseIfClosed('flush');
+    if (refused) return new Err(refused);
+    const deleted = await this.#deleteMatching('flush', `${escapeKeyPattern(this.keyPrefix)}*`);
+    return deleted.map(() => undefined);
+  }
+
+  async ping(): CacheResult<true> {
+    this.#operations.ping++;
+    const refused = this.#refuseIfClosed('ping');
+    if (refused) return new Err(refused);
+    const client = this.#client;
+    const reply = await this.#send('ping', undefined, async () => {
+      if (client instanceof Cluster) await Promise.all(client.nodes('master').map((node) => node.ping()));
+      else await client.ping();
+    });
+    return reply.map(() => true as const);
+  }
+
+  async deletePattern(pattern: string): CacheResult<number> {
+    this.#operations.deletePattern++;
+    const refused = this.#refuseIfClosed('deletePattern') ?? checkPattern(NAME, 'deletePattern', pattern);
+    if (refused) return new Err(refused);
+    return this.#deleteMatching('deletePattern', escapeKeyPattern(this.keyPrefix) + pattern);
+  }
+
+  async getMany(keys: readonly string[]): CacheResult<Map<string, string | null>> {
+    this.#operations.getMany++;
+    const refused = this.#refuseIfClosed('getMany') ?? checkKeys(NAME, 'getMany', keys);
+    if (refused) return new Err(refused);
+    const unique = [...new Set(keys)];
+    const found = new Map<string, string | null>();
+    if (unique.length === 0) return new Ok(found);
+    const reply = await this.#send('getMany', undefined, () => this.#mget(unique));
+    if (reply.isErr()) return reply;
+    for (const [i, key] of unique.entries()) {
+      const value = reply.value[i] ?? null;
+      if (value === null) this.#misses++;
+      else this.#hits++;
+      found.set(key, value);
+    }
+    return new Ok(found);
+  }
+
+  async setMany(entries: CacheEntries, ttl?: number): CacheResult<void> {
+    this.#operations.setMany++;
+    const refused = this.#refuseIfClosed('setMany') ?? checkTtl(NAME, 'setMany', undefined, ttl);
+    if (refused) return new Err(refused);
+    const pairs = entriesToPairs(NAME, 'setMany', entries);
+    if (pairs instanceof CacheError) return new Err(pairs);
+    if (pairs.length === 0) return OK_VOID;
+    const ttlMs = ttl === undefined ? this.#defaultTtlMs : toMilliseconds(ttl);
+    const groups = this.#bySlot(pairs, ([key]) => this.keyPrefix + key);
+    const reply = await this.#send('setMany', undefined, () =>
+      Promise.all(groups.map((group) => this.#setGroup(group, ttlMs))),
+    );
+    return reply.map(() => undefined);
+  }
+
+  async getOrSet(
+    key: string,
+    loader: () => string | Promise<string>,
+    options: GetOrSetOptions = {},
+  ): CacheResult<string> {
+    this.#operations.getOrSet++;
+    const refused = this.#refuse('getOrSet', key) ?? checkTtl(NAME, 'getOrSet', key, options.ttl);
+    if (refused) return new Err(refused);
+    const fullKey = this.keyPrefix + key;
+    const cached = await this.#send('getOrSet', key, () => this.#client.get(fullKey));
+    if (cached.isErr()) return cached;
+    if (cached.value !== null) {
+      this.#hits++;
+      return new Ok(cached.value);
+    }
+    this.#misses++;
+    return this.#loads.run(fullKey, async () => {
+      const loaded = await runLoader(NAME, key, loader);
+      if (loaded.isErr()) return loaded;
+      const stored = await this.#write('getOrSet', key, loaded.value, options.ttl);
+      return stored.isErr() ? stored : loaded;
+    });
+  }
+
+  async getEntry(key: string): CacheResult<CacheEntry | null> {
+    this.#operations.getEntry++;
+    const refused = this.#refuse('getEntry', key);
+    if (refused) return new Err(refused);
+    const fullKey = this.keyPrefix + key;
+    // One transaction, so the value and the TTL describe the same moment.
+    const reply = await this.#send('getEntry', key, async () => {
+      const results = await this.#client.multi().get(fullKey).pttl(fullKey).exec();
+      return transactionReplies(results) as [string | null, number];
+    });
+    if (reply.isErr()) return reply;
+    const [value, ttlMs] = reply.value;
+    if (value === null) return OK_NULL;
+    const hasTtl = ttlMs >= 0;
+    return new Ok({
+      key,
+      value,
+      ttl: hasTtl ? ttlMs / 1000 : null,
+      expiresAt: hasTtl ? Date.now() + ttlMs : null,
+      createdAt: null,
+      accessCount: null,
+      lastAccessedAt: null,
+      version: null,
+    });
+  }
+
+  async stats(): CacheResult<CacheStats> {
+    this.#operations.stats++;
+    const refused = this.#refuseIfClosed('stats');
+    if (refused) return new Err(refused);
+    const reply = await this.#send('stats', undefined, () => this.#serverFigures());
+    if (reply.isErr()) return reply;
+    const { totalKeys, keysWithTtl, ttlSumMs, usedMemory, evictedKeys, expiredKeys } = reply.value;
+    return new Ok({
+      backend: NAME,
+      totalKeys,
+      hits: this.#hits,
+      misses: this.#misses,
+      ...lookupRates(this.#hits, this.#misses),
+      memoryUsageBytes: usedMemory,
+      expiredKeys,
+      evictedKeys,
+      averageTtlSeconds: keysWithTtl === 0 ? null : ttlSumMs / keysWithTtl / 1000,
+      mostAccessedKeys: [],
+      operations: { ...this.#operations },
+    });
+  }
+
+  async close(): CacheResult<void> {
+    this.#operations.close++;
+    if (this.#closed) return OK_VOID;
+    this.#closed = true;
+    if (this.#closeClient) {
+      // QUIT lets in-flight replies arrive first. Then disconnect in any case: a client that never connected,
+      // or whose server does not answer, would otherwise go on reconnecting forever.
+      await withinTime(
+        this.#client.quit().catch(() => undefined),
+        this.#timeoutMs,
+      );
+      const ended = new Promise<void>((resolve) => {
+        if (this.#client.status === 'end') resolve();
+        else this.#client.once('end', () => resolve());
+      });
+      this.#client.disconnect();
+      await withinTime(ended, this.#timeoutMs);
+    }
+    this.#client.off('error', this.#onError);
+    return OK_VOID;
+  }
+
+  /** The first reason to refuse a call on one key: closed, or a malformed key. */
+  #refuse(operation: OperationName, key: unknown): CacheError | undefined {
+    return this.#refuseIfClosed(operation, key) ?? checkKey(NAME, operation, key);
+  }
+
+  #refuseIfClosed(operation: OperationName, key?: unknown): CacheError | undefined {
+    if (!this.#closed) return undefined;
+    const shownKey = typeof key === 'string' ? key : undefined;
+    return new CacheError({
+      code: 'CLOSED',
+      backend: NAME,
+      operation,
+      key: shownKey,
+      reason: 'backend is closed',
+    });
+  }
+
+  /**
+   * Runs one exchange with Redis and turns its outcome into a Result. A call never queues behind a lost
+   * connection: unless the client is ready it fails at once with CONNECTION. The one exception is the very
+   * first connection, which a call may wait for, within the command timeout.
+   */
+  async #send<T>(
+    operation: OperationName,
+    key: string | undefined,
+    exchange: () => Promise<T>,
+  ): Promise<Result<T, CacheError>> {
+    const availability = this.#availability(operation, key);
+    if (availability instanceof CacheError) return new Err(availability);
+    try {
+      if (availability === 'wait') {
+        const ready = await withinTime(this.#firstReady, this.#timeoutMs);
+        if (!ready) return new Err(this.#connectionError(operation, key, 'could not connect'));
+        const again = this.#availability(operation, key);
+        if (again instanceof CacheError) return new Err(again);
+      }
+      const pending = exchange();
+      if (this.#needsOwnTimeout) {
+        const answered = await withinTime(pending, this.#timeoutMs);
+        if (!answered) {
+          pending.catch(() => undefined);
+          return new Err(toCacheError(new Error('Command timed out'), operation, key, this.#timeoutMs));
+        }
+      }
+      return new Ok(await pending);
+    } catch (cause) {
+      return new Err(toCacheError(cause, operation, key, this.#timeoutMs));
+    }
+  }
+
+  #availability(operation: OperationName, key: string | undefined): Availability {
+    if (this.#closed) return this.#refuseIfClosed(operation, key);
+    const status = this.#client.status;
+    if (status === 'ready') return undefined;
+    if (!this.#everReady && (status === 'wait' || status === 'connecting' || status === 'connect'))
+      return 'wait';
+    return this.#connectionError(operation, key, `not connected (${status})`);
+  }
+
+  #connectionError(operation: OperationName, key: string | undefined, state: string): CacheError {
+    const last = this.#lastError ? `: ${this.#lastError.message}` : '';
+    return new CacheError({
+      code: 'CONNECTION',
+      backend: NAME,
+      operation,
+      key,
+      reason: `Redis is unreachable, ${state}${last}`,
+      cause: this.#lastError,
+    });
+  }
+
+  async #write(
+    operation: OperationName,
+    key: string,
+    value: string,
+    ttl: number | undefined,
+  ): CacheResult<void> {
+    const fullKey = this.keyPrefix + key;
+    const ttlMs = ttl === undefined ? this.#defaultTtlMs : toMilliseconds(ttl);
+    const reply = await this.#send(operation, key, () =>
+      ttlMs === undefined ? this.#client.set(fullKey, value) : this.#client.set(fullKey, value, 'PX', ttlMs),
+    );
+    return reply.isErr() ? reply : OK_VOID;
+  }
+
+  async #addTo(
+    operation: 'increment' | 'decrement',
+    key: string,
+    amount: number,
+    sign: 1 | -1,
+  ): CacheResult<number> {
+    const refused = this.#refuse(operation, key) ?? checkAmount(NAME, operation, key, amount);
+    if (refused) return new Err(refused);
+    const fullKey = this.keyPrefix + key;
+    const delta = String(sign * amount);
+    return this.#send(operation, key, async () => {
+      try {
+        return Number(await this.#client.evalsha(BOUNDED_INCREMENT_SHA, 1, fullKey, delta));
+      } catch (error) {
+        // The script is loaded into each server on first use (and again after a restart or failover).
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        return Number(await this.#client.eval(BOUNDED_INCREMENT, 1, fullKey, delta));
+      }
+    });
+  }
+
+  /** MGET, split by hash slot in a Cluster (a multi-key command must stay in one slot), in the order asked. */
+  async #mget(keys: string[]): Promise<Array<string | null>> {
+    const fullKeys = keys.map((key) => this.keyPrefix + key);
+    if (!this.#isCluster) return this.#client.mget(fullKeys);
+    const groups = this.#bySlot(
+      fullKeys.map((fullKey, index) => ({ fullKey, index })),
+      (item) => item.fullKey,
+    );
+    const values = new Array<string | null>(keys.length).fill(null);
+    await Promise.all(
+      groups.map(async (group) => {
+        const replies = await this.#client.mget(group.map((item) => item.fullKey));
+        for (const [i, item] of group.entries()) values[item.index] = replies[i] ?? null;
+      }),
+    );
+    return values;
+  }
+
+  /**
+   * Writes one slot's entries atomically: MSET when there is no TTL; otherwise SET … PX inside MULTI, so no
+   * key is ever visible without its TTL.
+   */
+  async #setGroup(group: Array<[string, string]>, ttlMs: number | undefined): Promise<void> {
+    if (ttlMs === undefined) {
+      await this.#client.mset(group.flatMap(([key, value]) => [this.keyPrefix + key, value]));
+      return;
+    }
+    const transaction = this.#client.multi();
+    for (const [key, value] of group) transaction.set(this.keyPrefix + key, value, 'PX', ttlMs);
+    transactionReplies(await transaction.exec());
+  }
+
+  /** Groups items by the hash slot of their key; one group holding everything outside a Cluster. */
+  #bySlot<T>(items: T[], keyOf: (item: T) => string): T[][] {
+    if (!this.#isCluster) return [items];
+    const groups = new Map<number, T[]>();
+    for (const item of items) {
+      const slot = calculateSlot(keyOf(item));
+      const group = groups.get(slot);
+      if (group) group.push(item);
+      else groups.set(slot, [item]);
+    }
+    return [...groups.values()];
+  }
+
+  /** SCAN every master for keys matching `match` and UNLINK them in batches; never KEYS, never FLUSHDB. */
+  async #deleteMatching(operation: OperationName, match: string): CacheResult<number> {
+    return this.#send(operation, undefined, async () => {
+      let deleted = 0;
+      await Promise.all(
+        this.#masters().map((node) =>
+          scanKeys(node, match, async (batch) => {
+            // In a Cluster one UNLINK may only name keys of one slot.
+            for (const group of this.#bySlot(batch, (key) => key)) {
+              // Await first, then add: `deleted += await …` would read `deleted` before other masters add to it.
+              const removed = await node.unlink(group);
+              deleted += removed;
+            }
+          }),
+        ),
+      );
+      return deleted;
+    });
+  }
+
+  #masters(): Redis[] {
+    const client = this.#client;
+    return client instanceof Cluster ? client.nodes('master') : [client];
+  }
+
+  /** Keys under the prefix (with their TTLs) and the servers' own memory and eviction figures. */
+  async #serverFigures() {
+    const match = `${escapeKeyPattern(this.keyPrefix)}*`;
+    const figures = {
+      totalKeys: 0,
+      keysWithTtl: 0,
+      ttlSumMs: 0,
+      usedMemory: 0,
+      evictedKeys: 0,
+      expiredKeys: 0,
+    };
+    await Promise.all(
+      this.#masters().map(async (node) => {
+        await scanKeys(node, match, async (batch) => {
+          const pipeline = node.pipeline();
+          for (const key of batch) pipeline.pttl(key);
+          for (const ms of transactionReplies(await pipeline.exec()) as number[]) {
+            if (ms === -2) continue; // gone since the scan saw it
+            figures.totalKeys++;
+            if (ms >= 0) {
+              figures.keysWithTtl++;
+              figures.ttlSumMs += ms;
+            }
+          }
+        });
+        const info = parseInfo(await node.info());
+        figures.usedMemory += info.used_memory ?? 0;
+        figures.evictedKeys += info.evicted_keys ?? 0;
+        figures.expiredKeys += info.expired_keys ?? 0;
+      }),
+    );
+    return figures;
+  }
+}
+
+/** Walks one server's keyspace with SCAN, handing each non-empty page to `onBatch`. */
+async function scanKeys(
+  node: Redis,
+  match: string,
+  onBatch: (keys: string[]) => Promise<void>,
+): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT);
+    cursor = next;
+    if (keys.length > 0) await onBatch(keys);
+  } while (cursor !== '0');
+}
+
+/** The replies of a MULTI or pipeline, throwing the first error among them. */
+function transactionReplies(results: Array<[Error | null, unknown]> | null): unknown[] {
+  if (results === null) throw new Error('transaction was aborted');
+  return results.map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
+}
+
+function parseInfo(text: string): Record<string, number> {
+  const figures: Record<string, number> = {};
+  for (const line of text.split('\r\n')) {
+    const [name, value] = line.split(':');
+    if (name && value && /^\d+$/.test(value)) figures[name] = Number(value);
+  }
+  return figures;
+}
+
+/** Resolves `true` if `pending` settles within `ms`, `false` otherwise; never rejects. */
+async function withinTime(pending: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([pending.then(() => true), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function commandTimeoutOf(client: Client): number | undefined {
+  return client instanceof Cluster
+    ? client.options.redisOptions?.commandTimeout
+    : client.options.commandTimeout;
+}
+
+/** Makes the ioredis client from the options, or takes the caller's; says whether we created it. */
+function connect(options: RedisBackendOptions, commandTimeout: number): { client: Client; owned: boolean } {
+  const sources = (['url', 'redis', 'cluster', 'client'] as const).filter(
+    (name) => options[name] !== undefined,
+  );
+  if (sources.length !== 1) {
+    throw new TypeError(
+      `[tiercache:redis] give exactly one of url, redis, cluster or client (got ${sources.length === 0 ? 'none' : sources.join(', ')})`,
+    );
+  }
+  if (options.client) {
+    if (typeof options.closeClient !== 'boolean') {
+      throw new TypeError(
+        '[tiercache:redis] with `client`, say who closes it: closeClient: true lets close() quit it, false leaves it to you',
+      );
+    }
+    return { client: options.client, owned: false };
+  }
+  const { minDelayMs = 50, maxDelayMs = 2000 } = options.reconnect ?? {};
+  if (!(minDelayMs > 0 && maxDelayMs >= minDelayMs)) {
+    throw new RangeError(
+      `[tiercache:redis] reconnect delays must satisfy 0 < minDelayMs <= maxDelayMs, got ${minDelayMs} and ${maxDelayMs}`,
+    );
+  }
+  const shared: RedisOptions = {
+    commandTimeout,
+    connectTimeout: Math.max(commandTimeout, 1000),
+    // A call made while the connection is down fails at once instead of waiting in ioredis's queue.
+    enableOfflineQueue: false,
+    // Never replay a command after a reconnect: an INCRBY sent twice would count twice.
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt) => Math.min(minDelayMs * 2 ** Math.min(attempt - 1, 16), maxDelayMs),
+    enableAutoPipelining: options.autoPipelining ?? true,
+  };
+  if (options.url !== undefined) {
+    if (!/^rediss?:\/\//.test(options.url)) {
+      throw new TypeError(
+        `[tiercache:redis] url must start with redis:// or rediss://, got "${options.url}"`,
+      );
+    }
+    return { client: new Redis(options.url, forIoredis(shared)), owned: true };
+  }
+  if (options.redis) {
+    // Through Sentinel, follow a failover as soon as the Sentinels announce it (failoverDetector), and reconnect
+    // when the old master, turned replica, refuses a write. With one server there is nothing better to
+    // reconnect to, so there READONLY is just an error.
+    const viaSentinel = options.redis.sentinels !== undefined;
+    const failover: RedisOptions = viaSentinel
+      ? { failoverDetector: true, reconnectOnError: (e) => e.message.startsWith('READONLY') }
+      : {};
+    return { client: new Redis(forIoredis({ ...shared, ...failover, ...options.redis })), owned: true };
+  }
+  const cluster = options.cluster;
+  if (!cluster || !Array.isArray(cluster.nodes) || cluster.nodes.length === 0) {
+    throw new TypeError('[tiercache:redis] cluster.nodes must list at least one node, e.g. [{ host, port }]');
+  }
+  const { redisOptions, ...clusterOptions } = cluster.options ?? {};
+  return {
+    client: new Cluster(cluster.nodes, {
+      enableOfflineQueue: false,
+      enableAutoPipelining: shared.enableAutoPipelining ?? true,
+      clusterRetryStrategy: (attempt) => Math.min(minDelayMs * 2 ** Math.min(attempt - 1, 16), maxDelayMs),
+      ...clusterOptions,
+      redisOptions: forIoredis({ ...shared, ...redisOptions }),
+    }),
+    owned: true,
+  };
+}
+
+type IoredisConstructorOptions = Omit<RedisOptions, 'replyMapping'>;
+
+/**
+ * ioredis declares its options with `| undefined` that its own constructor rejects under
+ * exactOptionalPropertyTypes; the objects are the same.
+ */
+function forIoredis(options: RedisOptions): IoredisConstructorOptions {
+  return options as IoredisConstructorOptions;
+}
+
+/**
+ * Creates a Redis backend. Values are stored as the plain strings given (JSON text for `setJson`) with
+ * native TTLs, so other programs and `redis-cli` read the same keys. Calls never hang: a hung server answers
+ * `TIMEOUT` within `commandTimeout`, a lost connection answers `CONNECTION` at once, and the backend
+ * reconnects by itself.
+ */
+export function createRedisBackend(options: RedisBackendOptions): CacheBackend {
+  return new RedisBackend(options);
+}

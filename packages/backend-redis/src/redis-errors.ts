@@ -1,0 +1,53 @@
+import { CacheError, type CacheErrorCode, type OperationName } from '@tiercache/core';
+
+export const NAME = 'redis';
+
+/**
+ * Turns what ioredis rejects with into a CacheError with a stable code. ioredis has no error classes for most
+ * of these, so the reply text is what we have to go on; Redis keeps these prefixes stable across versions.
+ */
+export function toCacheError(
+  cause: unknown,
+  operation: OperationName,
+  key: string | undefined,
+  commandTimeoutMs: number,
+): CacheError {
+  // A transaction that Redis refused (EXECABORT) carries the errors of the commands that caused it.
+  const underlying = (cause as { previousErrors?: unknown[] } | undefined)?.previousErrors?.[0] ?? cause;
+  const text = underlying instanceof Error ? underlying.message : String(underlying);
+  const [code, reason] = classify(text, commandTimeoutMs);
+  return new CacheError({ code, backend: NAME, operation, key, reason, cause });
+}
+
+function classify(text: string, commandTimeoutMs: number): [CacheErrorCode, string] {
+  if (text === 'Command timed out') return ['TIMEOUT', `timed out after ${commandTimeoutMs} ms`];
+  if (text.startsWith('WRONGTYPE')) return ['WRONG_TYPE', 'the key holds a Redis type other than a string'];
+  if (text.includes('not an integer or out of range')) {
+    return ['WRONG_TYPE', 'value is not an integer (or is out of the 64-bit range)'];
+  }
+  if (text.includes('OUT_OF_RANGE') || text.includes('would overflow')) {
+    return [
+      'OUT_OF_RANGE',
+      'result would be outside ±(2^53 - 1), the range a JavaScript number holds exactly',
+    ];
+  }
+  if (text.startsWith('OOM')) return ['CAPACITY', `Redis is out of memory and refuses writes (${text})`];
+  if (text.startsWith('READONLY')) return ['BACKEND', `Redis refuses writes: ${text}`];
+  if (isConnectionFailure(text)) return ['CONNECTION', `Redis is unreachable (${text})`];
+  return ['BACKEND', `Redis answered with an error: ${text}`];
+}
+
+function isConnectionFailure(text: string): boolean {
+  return (
+    text.includes('Connection is closed') ||
+    text.includes("Stream isn't writeable") ||
+    text.includes('ECONNREFUSED') ||
+    text.includes('ECONNRESET') ||
+    text.includes('EPIPE') ||
+    text.includes('ETIMEDOUT') ||
+    text.includes('MaxRetriesPerRequest') ||
+    text.includes('CLUSTERDOWN') ||
+    text.includes('None of startup nodes is available') ||
+    text.includes('TRYAGAIN')
+  );
+}

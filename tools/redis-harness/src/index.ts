@@ -1,0 +1,10 @@
+export type { RedisBinaries } from './binaries.js';
+export { redisBinaries } from './binaries.js';
+export type { RedisCluster, StartRedisClusterOptions } from './redis-cluster.js';
+export { startRedisCluster } from './redis-cluster.js';
+export type { RedisSentinelSetup, StartRedisSentinelOptions } from './redis-sentinel.js';
+export { startRedisSentinel } from './redis-sentinel.js';
+export type { RedisServer, RedisServerState, StartRedisServerOptions } from './redis-server.js';
+export { startRedisServer } from './redis-server.js';
+export type { RedisForTests } from './use-redis-for-tests.js';
+export { useRedisForTests } from './use-redis-for-tests.js';
