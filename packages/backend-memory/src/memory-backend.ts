@@ -24,6 +24,7 @@ import {
   toMilliseconds,
 } from '@tiercache/core';
 import { Err, Ok, type Result } from 'ts-results-es';
+import { MemoryChangeFeed } from './memory-change-feed.js';
 import { createMemoryStore, entryBytes, type MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 import { addToCounter } from './redis-integer.js';
 
@@ -69,6 +70,7 @@ class MemoryBackend implements CacheBackend {
   #hits = 0;
   #misses = 0;
   #closed = false;
+  #changes: MemoryChangeFeed | undefined;
 
   constructor(options: MemoryBackendOptions) {
     const { keyPrefix = '', defaultTtl, store, ...storeOptions } = options;
@@ -100,6 +102,18 @@ class MemoryBackend implements CacheBackend {
     if (error) return fail(error);
     const value = this.#read(this.keyPrefix + key);
     return value === undefined ? OK_NULL : Promise.resolve(new Ok(value));
+  }
+
+  readSync(key: string): string | null | undefined {
+    this.#operations.get++;
+    if (this.#closed || typeof key !== 'string' || key.length === 0) return undefined;
+    return this.#read(this.keyPrefix + key) ?? null;
+  }
+
+  /** Changes other backends on the same store make under this prefix, and expiry and eviction. */
+  get changes(): MemoryChangeFeed {
+    this.#changes ??= new MemoryChangeFeed(this.#store, this.keyPrefix, this);
+    return this.#changes;
   }
 
   getJson<T = unknown>(key: string): CacheResult<T | null> {
@@ -141,7 +155,7 @@ class MemoryBackend implements CacheBackend {
     // lru-cache's delete also reports an expired entry it still holds; Redis would not.
     const fullKey = this.keyPrefix + key;
     if (!this.#lru.has(fullKey)) return OK_FALSE;
-    this.#lru.delete(fullKey);
+    this.#asActor(() => this.#lru.delete(fullKey));
     return OK_TRUE;
   }
 
@@ -161,6 +175,7 @@ class MemoryBackend implements CacheBackend {
     if (value === undefined) return OK_FALSE;
     // Setting the same value again restarts the TTL without counting as a new write.
     this.#lru.set(fullKey, value, { ttl: toMilliseconds(seconds) });
+    this.#announce(fullKey);
     return OK_TRUE;
   }
 
@@ -186,11 +201,10 @@ class MemoryBackend implements CacheBackend {
     this.#operations.flush++;
     const error = this.#refuseIfClosed('flush');
     if (error) return fail(error);
-    if (this.keyPrefix === '') {
-      this.#lru.clear();
-    } else {
-      for (const fullKey of this.#ownKeys()) this.#lru.delete(fullKey);
-    }
+    this.#asActor(() => {
+      if (this.keyPrefix === '') this.#lru.clear();
+      else for (const fullKey of this.#ownKeys()) this.#lru.delete(fullKey);
+    });
     return OK_VOID;
   }
 
@@ -207,9 +221,11 @@ class MemoryBackend implements CacheBackend {
     const matches = compileKeyPattern(pattern);
     const prefixLength = this.keyPrefix.length;
     let deleted = 0;
-    for (const fullKey of this.#ownKeys()) {
-      if (matches(fullKey.slice(prefixLength)) && this.#lru.delete(fullKey)) deleted++;
-    }
+    this.#asActor(() => {
+      for (const fullKey of this.#ownKeys()) {
+        if (matches(fullKey.slice(prefixLength)) && this.#lru.delete(fullKey)) deleted++;
+      }
+    });
     return Promise.resolve(new Ok(deleted));
   }
 
@@ -263,23 +279,21 @@ class MemoryBackend implements CacheBackend {
     this.#operations.getEntry++;
     const error = this.#refuse('getEntry', key);
     if (error) return fail(error);
-    const fullKey = this.keyPrefix + key;
-    const value = this.#lru.get(fullKey);
-    if (value === undefined) return OK_NULL;
-    const remainingMs = this.#remainingMs(fullKey);
-    const activity = this.#store.activity?.get(fullKey);
-    return Promise.resolve(
-      new Ok({
-        key,
-        value,
-        ttl: remainingMs === null ? null : remainingMs / 1000,
-        expiresAt: remainingMs === null ? null : this.#store.clock.now() + remainingMs,
-        createdAt: activity?.createdAt ?? null,
-        accessCount: activity?.accessCount ?? null,
-        lastAccessedAt: activity?.lastAccessedAt ?? null,
-        version: activity?.version ?? null,
-      }),
-    );
+    const value = this.#read(this.keyPrefix + key);
+    return value === undefined ? OK_NULL : Promise.resolve(new Ok(this.#entry(key, value)));
+  }
+
+  getEntries(keys: readonly string[]): CacheResult<Map<string, CacheEntry | null>> {
+    this.#operations.getEntries++;
+    const error = this.#refuseIfClosed('getEntries') ?? checkKeys(NAME, 'getEntries', keys);
+    if (error) return fail(error);
+    const found = new Map<string, CacheEntry | null>();
+    for (const key of keys) {
+      if (found.has(key)) continue;
+      const value = this.#read(this.keyPrefix + key);
+      found.set(key, value === undefined ? null : this.#entry(key, value));
+    }
+    return Promise.resolve(new Ok(found));
   }
 
   stats(): CacheResult<CacheStats> {
@@ -322,6 +336,7 @@ class MemoryBackend implements CacheBackend {
     this.#operations.close++;
     if (!this.#closed) {
       this.#closed = true;
+      this.#changes?.stop();
       // A store of our own goes with us; a shared one belongs to whoever made it.
       if (this.#ownsStore) this.#lru.clear();
     }
@@ -361,6 +376,38 @@ class MemoryBackend implements CacheBackend {
     const ttl = ttlSeconds === undefined ? this.#defaultTtlMs : toMilliseconds(ttlSeconds);
     this.#lru.set(fullKey, value, { ttl });
     if (this.#store.activity) this.#store.recordWrite(fullKey);
+    this.#announce(fullKey);
+  }
+
+  /** Tells the store's watchers (other backends' change feeds) that this backend changed `fullKey`. */
+  #announce(fullKey: string): void {
+    if (this.#store.watchers.size > 0) this.#store.changed(fullKey, this);
+  }
+
+  /** Runs removals attributed to this backend, so its own change feed does not report them back. */
+  #asActor(removal: () => void): void {
+    this.#store.actor = this;
+    try {
+      removal();
+    } finally {
+      this.#store.actor = undefined;
+    }
+  }
+
+  #entry(key: string, value: string): CacheEntry {
+    const fullKey = this.keyPrefix + key;
+    const remainingMs = this.#remainingMs(fullKey);
+    const activity = this.#store.activity?.get(fullKey);
+    return {
+      key,
+      value,
+      ttl: remainingMs === null ? null : remainingMs / 1000,
+      expiresAt: remainingMs === null ? null : this.#store.clock.now() + remainingMs,
+      createdAt: activity?.createdAt ?? null,
+      accessCount: activity?.accessCount ?? null,
+      lastAccessedAt: activity?.lastAccessedAt ?? null,
+      version: activity?.version ?? null,
+    };
   }
 
   /** A value larger than the whole byte bound could never be stored; refuse it before touching anything. */
@@ -409,6 +456,7 @@ class MemoryBackend implements CacheBackend {
     // An existing key keeps its TTL, as with Redis INCRBY; a new one has none.
     this.#lru.set(fullKey, text, current === undefined ? { ttl: 0 } : { noUpdateTTL: true });
     if (this.#store.activity) this.#store.recordWrite(fullKey);
+    this.#announce(fullKey);
     return Promise.resolve(new Ok(next));
   }
 

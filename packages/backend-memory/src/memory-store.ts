@@ -23,6 +23,9 @@ export interface MemoryStoreOptions {
   trackAccess?: boolean;
 }
 
+/** @internal */
+export type StoreWatcher = (key: string, actor: object | undefined) => void;
+
 /** @internal What `trackAccess` records for one key. */
 export interface KeyActivity {
   createdAt: number;
@@ -47,6 +50,10 @@ export class MemoryStore {
   readonly clock: Clock;
   /** @internal Present when `trackAccess` is on. */
   readonly activity: Map<string, KeyActivity> | undefined;
+  /** @internal Told of every key that changes or goes away, with the backend that did it (none for expiry). */
+  readonly watchers = new Set<StoreWatcher>();
+  /** @internal The backend whose call is running, so removals lru-cache reports can be attributed to it. */
+  actor: object | undefined;
   /** @internal */
   evictedKeys = 0;
   /** @internal */
@@ -84,10 +91,17 @@ export class MemoryStore {
       dispose: (_value, key, reason) => {
         if (reason === 'evict') this.evictedKeys++;
         else if (reason === 'expire') this.expiredKeys++;
-        // On 'set' the writer records the new activity itself, right after.
-        if (activity && reason !== 'set') activity.delete(key);
+        // On 'set' the writer records the new activity, and tells the watchers, itself right after.
+        if (reason === 'set') return;
+        if (activity) activity.delete(key);
+        if (this.watchers.size > 0) this.changed(key, reason === 'delete' ? this.actor : undefined);
       },
     });
+  }
+
+  /** @internal Tells the watchers that `key` changed or went away; `actor` is the backend that did it. */
+  changed(key: string, actor: object | undefined): void {
+    for (const watcher of this.watchers) watcher(key, actor);
   }
 
   /** @internal Records a write when access tracking is on. */

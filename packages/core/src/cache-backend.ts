@@ -20,6 +20,7 @@ export const OPERATION_NAMES = [
   'setMany',
   'getOrSet',
   'getEntry',
+  'getEntries',
   'stats',
   'close',
 ] as const;
@@ -57,6 +58,44 @@ export interface CacheEntry {
   lastAccessedAt: number | null;
   /** Increases with every write to the store; two reads with the same version saw the same write. */
   version: number | null;
+}
+
+/** A change to keys under a backend's prefix. Keys are named as the backend's callers name them (no prefix). */
+export type KeyChange =
+  | { readonly type: 'keys'; readonly keys: readonly string[] }
+  /** Keys matching a Redis glob pattern went away (deletePattern). */
+  | { readonly type: 'pattern'; readonly pattern: string }
+  /** Every key under the prefix went away (flush). */
+  | { readonly type: 'all' };
+
+/** What a {@link ChangeFeed} tells its listeners. */
+export type ChangeEvent =
+  | KeyChange
+  /**
+   * The feed stopped hearing changes (a lost connection, a broken redirect, a missed heartbeat): anything may
+   * have changed since. A listener that caches must drop what it holds and stop trusting it until `armed`.
+   */
+  | { readonly type: 'lost'; readonly reason: string }
+  /** The feed hears every change from now on. */
+  | { readonly type: 'armed' };
+
+/**
+ * Changes made to a backend's keys by anyone — other processes, other programs, expiry and eviction — where
+ * the backend can hear them. A tiered cache uses it to keep its in-process copy coherent.
+ */
+export interface ChangeFeed {
+  /** Whether the feed hears changes right now. While it does not, nothing heard can be trusted. */
+  readonly armed: boolean;
+  /**
+   * Calls `listener` with every event from now on, and returns a function that stops. The first subscription
+   * starts the feed (it starts un-armed and reports `armed` once it hears); closing the backend ends it.
+   */
+  subscribe(listener: (event: ChangeEvent) => void): () => void;
+  /**
+   * Tells the feeds of other processes about a change made here, for changes they could not hear by themselves
+   * or would hear late. It is not reported back to this process. Resolves once sent; never rejects.
+   */
+  announce(change: KeyChange): CacheResult<void>;
 }
 
 /** A snapshot of a backend's counters. Counters start at zero when the backend is created. */
@@ -183,8 +222,24 @@ export interface CacheBackend {
     options?: GetOrSetOptions,
   ): CacheResult<string>;
 
-  /** Optional: the stored entry with what the backend knows about it, or `null` on a miss. */
+  /** Optional: the stored entry with what the backend knows about it, or `null` on a miss. Counts as a lookup. */
   getEntry?(key: string): CacheResult<CacheEntry | null>;
+
+  /**
+   * Optional: `getEntry` for several keys in one round trip, value and TTL read together. Same order and
+   * duplicate rules as `getMany`; counts hits and misses as `getMany` does.
+   */
+  getEntries?(keys: readonly string[]): CacheResult<Map<string, CacheEntry | null>>;
+
+  /**
+   * Optional, for backends that hold their data in this process: `get` answered without a Promise, for a hot
+   * path that cannot afford an `await` (a tiered cache's L1). Counts as a `get`. Returns `undefined` when
+   * it cannot answer (a malformed key, a closed backend): call `get` to learn why.
+   */
+  readSync?(key: string): string | null | undefined;
+
+  /** Optional: changes to this backend's keys made by anyone, where the backend can hear them. */
+  readonly changes?: ChangeFeed;
 
   stats(): CacheResult<CacheStats>;
 

@@ -15,8 +15,11 @@ export type {
   CacheEntry,
   CacheResult,
   CacheStats,
+  ChangeEvent,
+  ChangeFeed,
   Clock,
   GetOrSetOptions,
+  KeyChange,
   OperationName,
 } from './cache-backend.js';
 export { OPERATION_NAMES } from './cache-backend.js';

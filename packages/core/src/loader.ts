@@ -41,4 +41,9 @@ export class SingleFlight<T> {
     this.#inFlight.set(key, started);
     return started;
   }
+
+  /** Lets the next `run` for `key` start afresh, while callers already waiting keep their answer. */
+  forget(key: string): void {
+    this.#inFlight.delete(key);
+  }
 }

@@ -1,0 +1,348 @@
+import { createManualClock, createMemoryBackend, createMemoryStore } from '@tiercache/backend-memory';
+import {
+  type CacheBackend,
+  CacheError,
+  type ChangeEvent,
+  type ChangeFeed,
+  type KeyChange,
+} from '@tiercache/core';
+import { Err, Ok } from 'ts-results-es';
+import { describe, expect, it } from 'vitest';
+import { createTieredBackend } from '../src/index.js';
+
+/*
+ * The tiered backend over memory tiers. Two tiered caches over one memory store behave as two processes over
+ * one Redis: the store's change feed reports each one's writes to the other.
+ */
+
+function setup(options: { l1Ttl?: number } = {}) {
+  const clock = createManualClock();
+  const store = createMemoryStore({ clock });
+  const l2 = createMemoryBackend({ store, keyPrefix: 'app:' });
+  const l1 = createMemoryBackend({ clock });
+  const cache = createTieredBackend({ l1, l2, clock, ...options });
+  /** Another process: its own L1, the same L2 store. */
+  const otherProcess = () =>
+    createTieredBackend({ l1: { clock }, l2: createMemoryBackend({ store, keyPrefix: 'app:' }), clock });
+  /** A program writing to L2 without tiercache's tiered layer. */
+  const plainWriter = createMemoryBackend({ store, keyPrefix: 'app:' });
+  return { clock, store, l1, l2, cache, otherProcess, plainWriter };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Delegates to `target`, binding methods to it, except for what `overrides` replaces. */
+function wrap(target: CacheBackend, overrides: Partial<CacheBackend>): CacheBackend {
+  return new Proxy(target, {
+    get(object, property) {
+      if (property in overrides) return overrides[property as keyof CacheBackend];
+      const value = Reflect.get(object, property, object);
+      return typeof value === 'function' ? value.bind(object) : value;
+    },
+  });
+}
+
+describe('reads', () => {
+  it('an L1 hit does not touch L2', async () => {
+    const { cache, l2 } = setup();
+    await cache.set('k', 'v');
+    const before = (await l2.stats()).unwrap().operations;
+    for (let i = 0; i < 3; i++) expect((await cache.get('k')).unwrap()).toBe('v');
+    const after = (await l2.stats()).unwrap().operations;
+    expect(after).toEqual({ ...before, stats: before.stats + 1 });
+  });
+
+  it('an L1 miss reads L2 once and fills L1 with what L2 has left, capped by l1Ttl', async () => {
+    const { cache, l1, plainWriter } = setup({ l1Ttl: 30 });
+    await plainWriter.set('short', 'v', 10);
+    await plainWriter.set('long', 'v', 100);
+    await plainWriter.set('forever', 'v');
+    for (const key of ['short', 'long', 'forever']) expect((await cache.get(key)).unwrap()).toBe('v');
+    expect((await l1.ttl('short')).unwrap()).toBe(10);
+    expect((await l1.ttl('long')).unwrap()).toBe(30);
+    expect((await l1.ttl('forever')).unwrap()).toBe(30);
+  });
+
+  it('getMany answers L1 hits locally and asks L2 for all misses in one batch, in the order asked', async () => {
+    const { cache, l2, plainWriter } = setup();
+    await plainWriter.setMany({ a: '1', b: '2', c: '3' });
+    await cache.get('a');
+    const before = (await l2.stats()).unwrap().operations;
+    const found = (await cache.getMany(['c', 'a', 'x', 'b', 'c'])).unwrap();
+    expect([...found]).toEqual([
+      ['c', '3'],
+      ['a', '1'],
+      ['x', null],
+      ['b', '2'],
+    ]);
+    const after = (await l2.stats()).unwrap().operations;
+    expect(after.getEntries - before.getEntries).toBe(1);
+    expect(after.get - before.get).toBe(0);
+  });
+
+  it('concurrent misses on one key make one L2 read', async () => {
+    const { cache, l2, plainWriter } = setup();
+    await plainWriter.set('k', 'v');
+    const results = await Promise.all(Array.from({ length: 20 }, () => cache.get('k')));
+    expect(results.map((result) => result.unwrap())).toEqual(Array(20).fill('v'));
+    expect((await l2.stats()).unwrap().operations.getEntry).toBe(1);
+  });
+
+  it('stats count L1 hits, L2 hits and misses, per tier and combined', async () => {
+    const { cache, plainWriter } = setup();
+    await plainWriter.set('remote', 'v');
+    await cache.set('local', 'v');
+    await cache.get('local'); // L1 hit
+    await cache.get('remote'); // L2 hit, fills L1
+    await cache.get('remote'); // L1 hit
+    await cache.get('absent'); // miss
+    const stats = (await cache.stats()).unwrap();
+    expect(stats).toMatchObject({ backend: 'tiered', hits: 3, misses: 1, hitRate: 0.75, totalKeys: 2 });
+    expect(stats.tiers?.l1?.hits).toBe(2);
+    expect(stats.tiers?.l2?.hits).toBe(1);
+  });
+});
+
+describe('writes', () => {
+  it('go to L2 and L1, so the writer reads back what it wrote without asking L2', async () => {
+    const { cache, l1, l2 } = setup();
+    await cache.set('k', 'v1', 50);
+    expect((await l2.get('k')).unwrap()).toBe('v1');
+    expect((await l1.get('k')).unwrap()).toBe('v1');
+    expect((await l1.ttl('k')).unwrap()).toBe(50);
+  });
+
+  it('a failed L2 write answers Err and leaves L1 without the key', async () => {
+    const { cache, l1, l2 } = setup();
+    await cache.set('k', 'old');
+    const failing = createTieredBackend({
+      l1,
+      l2: wrap(l2, {
+        set: async () =>
+          new Err(new CacheError({ code: 'TIMEOUT', backend: 'fake', operation: 'set', reason: 'slow' })),
+      }),
+    });
+    const result = await failing.set('k', 'new');
+    expect(result.isErr() && result.error.code).toBe('TIMEOUT');
+    expect((await l1.exists('k')).unwrap()).toBe(false);
+    expect((await failing.get('k')).unwrap()).toBe('old'); // read through to what L2 really has
+  });
+
+  it('increment is atomic in L2 and leaves nothing in L1; delete and expire act on both tiers', async () => {
+    const { cache, l1, l2 } = setup();
+    await cache.set('n', '1', 100);
+    expect((await cache.increment('n', 4)).unwrap()).toBe(5);
+    expect((await l1.exists('n')).unwrap()).toBe(false);
+    expect((await cache.get('n')).unwrap()).toBe('5');
+    expect((await cache.expire('n', 5)).unwrap()).toBe(true);
+    expect((await l1.exists('n')).unwrap()).toBe(false);
+    expect((await l2.ttl('n')).unwrap()).toBe(5);
+    await cache.get('n');
+    expect((await cache.delete('n')).unwrap()).toBe(true);
+    expect((await l1.exists('n')).unwrap()).toBe(false);
+    expect((await l2.exists('n')).unwrap()).toBe(false);
+  });
+
+  it('flush and deletePattern clear both tiers', async () => {
+    const { cache, l1, l2 } = setup();
+    await cache.setMany({ 'user:1': 'a', 'user:2': 'b', other: 'c' });
+    expect((await cache.deletePattern('user:*')).unwrap()).toBe(2);
+    expect((await l1.exists('user:1')).unwrap()).toBe(false);
+    expect((await l1.exists('other')).unwrap()).toBe(true);
+    await cache.flush();
+    expect((await l1.exists('other')).unwrap()).toBe(false);
+    expect((await l2.exists('other')).unwrap()).toBe(false);
+  });
+});
+
+describe('coherence across processes', () => {
+  it("a write in one process drops the key from the other process's L1", async () => {
+    const { cache, otherProcess } = setup();
+    const other = otherProcess();
+    await cache.set('k', 'v1');
+    expect((await other.get('k')).unwrap()).toBe('v1'); // now in the other L1
+    await cache.set('k', 'v2');
+    await settle();
+    expect((await other.get('k')).unwrap()).toBe('v2');
+    await cache.delete('k');
+    await settle();
+    expect((await other.get('k')).unwrap()).toBeNull();
+  });
+
+  it('a write to L2 by a program outside the tiered layer reaches L1', async () => {
+    const { cache, plainWriter } = setup();
+    await cache.set('k', 'v1');
+    await plainWriter.set('k', 'external');
+    await settle();
+    expect((await cache.get('k')).unwrap()).toBe('external');
+  });
+
+  it('a read-through that began before an invalidation does not put the old value into L1', async () => {
+    const { l1, l2, plainWriter } = setup();
+    await plainWriter.set('k', 'old');
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // L2 reads the value at once, but its reply is held back until the gate opens, as a slow network would.
+    const slowL2 = wrap(l2, {
+      getEntry: async (key: string) => {
+        const entry = await l2.getEntry?.(key);
+        await gate;
+        return entry ?? new Ok(null);
+      },
+    });
+    const cache = createTieredBackend({ l1, l2: slowL2 });
+    const pending = cache.get('k');
+    await plainWriter.set('k', 'new'); // the invalidation arrives while the reply is in flight
+    await settle();
+    release();
+    expect((await pending).unwrap()).toBe('old'); // the answer was right when read...
+    expect((await l1.exists('k')).unwrap()).toBe(false); // ...but is not kept
+    expect((await cache.get('k')).unwrap()).toBe('new');
+  });
+
+  it('a read that starts after a local write does not join an older read still in flight', async () => {
+    const { l1, l2, plainWriter } = setup();
+    await plainWriter.set('k', 'old');
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held = true;
+    const slowL2 = wrap(l2, {
+      getEntry: async (key: string) => {
+        const entry = await l2.getEntry?.(key);
+        if (held) await gate;
+        return entry ?? new Ok(null);
+      },
+    });
+    const cache = createTieredBackend({ l1, l2: slowL2, coherence: false });
+    const early = cache.get('k');
+    held = false;
+    await cache.set('k', 'new');
+    await l1.delete('k'); // even with nothing in L1, the read after the write must not see 'old'
+    expect((await cache.get('k')).unwrap()).toBe('new');
+    release();
+    expect((await early).unwrap()).toBe('old');
+  });
+
+  it('when the feed is lost, L1 is emptied and not filled again until the feed is re-armed', async () => {
+    const { l1, l2, plainWriter } = setup();
+    let emit: (event: ChangeEvent) => void = () => {};
+    const feed: ChangeFeed = {
+      armed: true,
+      subscribe(listener) {
+        emit = listener;
+        return () => {};
+      },
+      announce: async (_change: KeyChange) => new Ok(undefined),
+    };
+    const cache = createTieredBackend({ l1, l2: wrap(l2, { changes: feed }) });
+    await plainWriter.set('k', 'v');
+    await cache.get('k');
+    expect((await l1.exists('k')).unwrap()).toBe(true);
+    emit({ type: 'lost', reason: 'connection reset' });
+    expect((await l1.exists('k')).unwrap()).toBe(false);
+    expect((await cache.get('k')).unwrap()).toBe('v');
+    expect((await l1.exists('k')).unwrap()).toBe(false); // served, not cached
+    await cache.set('k', 'v2');
+    expect((await l1.exists('k')).unwrap()).toBe(false); // not even our own write
+    emit({ type: 'armed' });
+    expect((await cache.get('k')).unwrap()).toBe('v2');
+    expect((await l1.exists('k')).unwrap()).toBe(true);
+  });
+});
+
+describe('when L2 fails', () => {
+  function failingSetup(onL2Failure: 'error' | 'miss' = 'error') {
+    const { clock, l1, l2, cache: healthy } = setup();
+    let calls = 0;
+    let down = false;
+    const outage = async () => {
+      calls++;
+      return new Err(
+        new CacheError({ code: 'CONNECTION', backend: 'fake', operation: 'get', reason: 'refused' }),
+      );
+    };
+    const flaky = new Proxy(l2, {
+      get(object, property) {
+        const value = Reflect.get(object, property, object);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => (down ? outage() : value.apply(object, args));
+      },
+    });
+    const cache = createTieredBackend({
+      l1,
+      l2: flaky,
+      clock,
+      onL2Failure,
+      breaker: { failureThreshold: 3, resetAfterMs: 1000 },
+    });
+    return { clock, cache, healthy, setDown: (value: boolean) => (down = value), calls: () => calls };
+  }
+
+  it('L1 hits go on; misses answer Err; after 3 failures the breaker answers without calling L2', async () => {
+    const { clock, cache, setDown, calls } = failingSetup();
+    await cache.set('cached', 'v');
+    setDown(true);
+    expect((await cache.get('cached')).unwrap()).toBe('v');
+    for (let i = 0; i < 3; i++) {
+      const miss = await cache.get(`miss-${i}`);
+      expect(miss.isErr() && miss.error.code).toBe('CONNECTION');
+    }
+    expect(calls()).toBe(3);
+    const refused = await cache.get('another');
+    expect(refused.isErr() && refused.error.message).toMatch(/circuit open after 3 consecutive failures/);
+    const write = await cache.set('cached', 'new');
+    expect(write.isErr() && write.error.code).toBe('CONNECTION');
+    expect(calls()).toBe(3); // neither call reached L2
+    expect((await cache.get('cached')).unwrap()).toBe('v'); // L1 still agrees with L2, which was never written
+
+    // After resetAfterMs one probe goes through; once L2 answers, the circuit closes.
+    setDown(false);
+    clock.advance(1000);
+    expect((await cache.get('another')).unwrap()).toBeNull();
+    expect((await cache.set('k', 'v')).isOk()).toBe(true);
+  });
+
+  it('a failed probe opens the circuit again for another resetAfterMs', async () => {
+    const { clock, cache, setDown, calls } = failingSetup();
+    setDown(true);
+    for (let i = 0; i < 3; i++) await cache.get(`miss-${i}`);
+    clock.advance(1000);
+    await cache.get('probe');
+    expect(calls()).toBe(4);
+    await cache.get('refused');
+    expect(calls()).toBe(4);
+  });
+
+  it("with onL2Failure: 'miss', reads answer as misses instead of errors", async () => {
+    const { cache, setDown } = failingSetup('miss');
+    setDown(true);
+    expect((await cache.get('k')).unwrap()).toBeNull();
+    expect((await cache.getMany(['a', 'b'])).unwrap()).toEqual(
+      new Map([
+        ['a', null],
+        ['b', null],
+      ]),
+    );
+    expect((await cache.exists('k')).unwrap()).toBe(false);
+    expect((await cache.getOrSet('k', () => 'loaded')).isErr()).toBe(true); // the write still fails
+  });
+});
+
+describe('options', () => {
+  it.each([
+    [{}, /l2 must be a cache backend/],
+    [{ l2: createMemoryBackend(), l1Ttl: 0 }, /l1Ttl must be/],
+    [{ l2: createMemoryBackend(), onL2Failure: 'ignore' }, /onL2Failure must be 'error' or 'miss'/],
+    [
+      { l2: createMemoryBackend(), breaker: { failureThreshold: 0 } },
+      /failureThreshold must be a positive integer/,
+    ],
+    [{ l2: createMemoryBackend(), l1: { get: () => undefined } }, /l1 must answer reads in-process/],
+  ])('%o is refused at construction with a message that says how to fix it', (options, message) => {
+    expect(() => createTieredBackend(options as never)).toThrow(message);
+  });
+});
