@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Metrics, ProfileName } from './scenario.js';
+
+const RUNNER = fileURLToPath(new URL('./run-subject.ts', import.meta.url));
+// Resolved here rather than by the child, so the child finds tsx whatever directory it starts in.
+const TSX = import.meta.resolve('tsx');
+
+/**
+ * Measures one subject in a fresh Node process and resolves to its metrics. A fresh process per subject means
+ * no subject runs on a heap, JIT feedback or GC state left by another, and each loop is optimised for the
+ * one library it calls. Callers run these one at a time: two at once would share the machine's cores.
+ */
+export function runInChild(scenario: string, subject: string, profile: ProfileName): Promise<Metrics> {
+  const args = [
+    '--import',
+    TSX,
+    '--conditions=@tiercache/source',
+    '--expose-gc',
+    RUNNER,
+    scenario,
+    subject,
+    profile,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code !== 0) {
+        reject(new Error(`${scenario} / ${subject}: child exited with ${signal ?? `code ${code}`}`));
+        return;
+      }
+      try {
+        resolve(parseMetrics(stdout));
+      } catch (error) {
+        reject(new Error(`${scenario} / ${subject}: ${(error as Error).message}`));
+      }
+    });
+  });
+}
+
+/** The last line of the child's output: a library may print before it, never after. */
+function parseMetrics(stdout: string): Metrics {
+  const line = stdout.trimEnd().split('\n').at(-1) ?? '';
+  const parsed: unknown = JSON.parse(line);
+  if (typeof parsed !== 'object' || parsed === null) throw new Error(`expected a JSON object, got ${line}`);
+  for (const [name, value] of Object.entries(parsed)) {
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new Error(`metric ${name} is not a finite number: ${JSON.stringify(value)}`);
+    }
+  }
+  return parsed as Metrics;
+}

@@ -1,0 +1,179 @@
+/*
+ * pnpm bench [--quick | --smoke] [--scenario <name>]... [--json <path>]
+ *
+ * Runs every subject of every chosen scenario in its own child process, one after another, prints a table per
+ * scenario with the ratios the issues ask for, and writes the results as JSON and as an SVG bar chart.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runInChild } from './child-run.js';
+import { describeEnvironment, installedPackage, packageAsSeenBy } from './environment.js';
+import { median } from './measure.js';
+import {
+  formatTable,
+  formatVerdict,
+  type RunReport,
+  renderSvg,
+  type ScenarioResult,
+  SPREAD_KEY,
+  type SubjectResult,
+  writeJson,
+  writeSvg,
+} from './report.js';
+import type { Metrics, ProfileName, Scenario } from './scenario.js';
+import { findScenario, SCENARIOS } from './scenarios/index.js';
+
+const USAGE = `usage: pnpm bench [--quick | --smoke] [--scenario <name>]... [--json <path>]
+
+  --quick            fewer passes and shorter rounds: the whole run in under 2 minutes
+  --smoke            tiny counts, to prove everything runs; the figures mean nothing
+  --scenario <name>  run only this scenario (repeatable): ${SCENARIOS.map((scenario) => scenario.name).join(', ')}
+  --json <path>      where to write the JSON (the SVG goes beside it); by default
+                     bench/results/latest.json for a full run of every scenario, and
+                     bench/results/<profile>.json otherwise, which git ignores`;
+
+const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
+
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
+    scenario: { type: 'string', multiple: true },
+    json: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (options.quick && options.smoke) {
+  console.error(`--quick and --smoke cannot be combined\n\n${USAGE}`);
+  process.exit(2);
+}
+
+const profile: ProfileName = options.smoke ? 'smoke' : options.quick ? 'quick' : 'full';
+const scenarios = options.scenario ? options.scenario.map(findScenario) : SCENARIOS;
+// Only a full run of everything replaces the committed results; anything less goes to an ignored file.
+const complete = profile === 'full' && scenarios.length === SCENARIOS.length;
+const jsonPath = options.json ?? join(RESULTS_DIR, complete ? 'latest.json' : `${profile}.json`);
+const svgPath = jsonPath.replace(/(\.json)?$/, '.svg');
+
+const started = process.hrtime.bigint();
+const environment = describeEnvironment();
+const packageNames = [
+  ...new Set(scenarios.flatMap((scenario) => scenario.subjects.flatMap((s) => s.packages))),
+];
+const packages = Object.fromEntries(packageNames.map((name) => [name, installedPackage(name).version]));
+
+const method = [
+  'Each subject runs in its own Node process (node --expose-gc, TypeScript sources via tsx), one process at a ' +
+    'time; the parent only waits. Per scenario, subjects run in passes, the order reversed on every other ' +
+    'pass; each figure is the median over the passes.',
+];
+const ourLru = installedPackage('lru-cache');
+const theirLru = packageAsSeenBy('lru-cache', '@tiercache/backend-memory');
+method.push(
+  ourLru.dir === theirLru.dir
+    ? `The raw lru-cache subjects load the same lru-cache copy as @tiercache/backend-memory (${ourLru.version}).`
+    : `WARNING: the raw lru-cache subjects load lru-cache ${ourLru.version}, but @tiercache/backend-memory loads ${theirLru.version}.`,
+);
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const progress = (text: string) => process.stderr.write(text);
+
+out(`tiercache benchmarks (${profile} run)`);
+out(`date      ${environment.date}`);
+out(`node      ${environment.node} (V8 ${environment.v8}, ${environment.platform} ${environment.arch})`);
+out(
+  `cpu       ${environment.cpuModel}, ${environment.cores} cores (load average ${environment.loadAverageAtStart} at start)`,
+);
+out(
+  `packages  ${Object.entries(packages)
+    .map(([name, version]) => `${name} ${version}`)
+    .join(', ')}`,
+);
+for (const line of method) out(`method    ${line}`);
+if (profile === 'smoke') out('SMOKE RUN: tiny counts to prove the benchmark runs; the figures mean nothing.');
+
+function combine(passes: readonly Metrics[], spreadKey: string): Metrics {
+  const combined: Metrics = {};
+  for (const key of Object.keys(passes[0] ?? {})) {
+    combined[key] = median(passes.map((metrics) => metrics[key] as number));
+  }
+  const chartValues = passes.map((metrics) => metrics[spreadKey] as number);
+  const middle = combined[spreadKey] as number;
+  combined[SPREAD_KEY] = middle === 0 ? 0 : (Math.max(...chartValues) - Math.min(...chartValues)) / middle;
+  return combined;
+}
+
+async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
+  const passCount = scenario.passes[profile];
+  out();
+  out(`${scenario.name}: ${scenario.title}`);
+  const runs = new Map<string, Metrics[]>(scenario.subjects.map((subject) => [subject.name, []]));
+  for (let pass = 0; pass < passCount; pass++) {
+    // Alternating the order keeps any drift of the machine from always favouring the same subjects.
+    const order = pass % 2 === 0 ? scenario.subjects : [...scenario.subjects].reverse();
+    for (const subject of order) {
+      progress(`  pass ${pass + 1}/${passCount}  ${subject.name} … `);
+      const childStarted = process.hrtime.bigint();
+      const metrics = await runInChild(scenario.name, subject.name, profile);
+      const seconds = Number(process.hrtime.bigint() - childStarted) / 1e9;
+      runs.get(subject.name)?.push(metrics);
+      const value = metrics[scenario.chart.key];
+      progress(`${value === undefined ? '' : scenario.chart.format(value)} (${seconds.toFixed(1)} s)\n`);
+    }
+  }
+  const medians = Object.fromEntries(
+    scenario.subjects.map((subject) => [
+      subject.name,
+      combine(runs.get(subject.name) ?? [], scenario.chart.key),
+    ]),
+  );
+  const summary = scenario.summarize(medians);
+  const subjects: SubjectResult[] = scenario.subjects.map((subject) => ({
+    name: subject.name,
+    role: subject.role,
+    packages: subject.packages,
+    setup: subject.setup,
+    metrics: { ...medians[subject.name], ...summary.derived[subject.name] },
+    passes: runs.get(subject.name) ?? [],
+  }));
+  const result: ScenarioResult = {
+    name: scenario.name,
+    title: scenario.title,
+    settings: scenario.settings(profile),
+    passes: passCount,
+    notes: [...scenario.notes, ...summary.notes],
+    subjects,
+    verdicts: summary.verdicts,
+  };
+  out();
+  out(formatTable(scenario, result));
+  out();
+  for (const verdict of result.verdicts) out(formatVerdict(verdict));
+  out();
+  for (const note of result.notes) out(`  · ${note}`);
+  return result;
+}
+
+const results: ScenarioResult[] = [];
+for (const scenario of scenarios) results.push(await runScenario(scenario));
+
+const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+const report: RunReport = {
+  schema: 1,
+  profile,
+  environment,
+  packages,
+  method,
+  durationSeconds: Math.round(durationSeconds * 10) / 10,
+  scenarios: results,
+};
+writeJson(jsonPath, report);
+writeSvg(svgPath, renderSvg(report, scenarios));
+out();
+out(`wrote ${jsonPath} and ${svgPath} (${durationSeconds.toFixed(1)} s in all)`);

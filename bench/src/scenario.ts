@@ -1,0 +1,84 @@
+/*
+ * What a scenario is. A scenario lives in one file under scenarios/ and is listed in scenarios/index.ts; it has
+ * two sides. `measure` runs in a child process that holds one subject and nothing else; `summarize` runs in the
+ * parent, over the medians of every subject's passes, and adds the ratios and verdicts the report prints.
+ */
+
+/** How long and how carefully to measure. `smoke` only proves that everything still runs. */
+export type ProfileName = 'full' | 'quick' | 'smoke';
+
+/**
+ * Why a subject is in a scenario, which decides its colour in the chart and what ratios are taken against it.
+ * `ceiling`: faster than any real cache API can be, shown for scale. `floor`: the least a real async API costs.
+ * `baseline`: the raw library tiercache builds on. `tiercache`: what we ship. `peer`: another cache library.
+ */
+export type SubjectRole = 'ceiling' | 'floor' | 'baseline' | 'tiercache' | 'peer';
+
+export interface SubjectDefinition {
+  /** Shown in tables and charts, and how the parent tells a child what to run. */
+  name: string;
+  role: SubjectRole;
+  /** The npm packages whose code is measured: their versions head the report. */
+  packages: readonly string[];
+  /** How the subject is configured and called, in code, so a reader can check it is used as intended. */
+  setup: string;
+}
+
+/** What a child reports: named numbers only, so passes combine by taking the median of each. */
+export type Metrics = Record<string, number>;
+
+export interface Column {
+  key: string;
+  label: string;
+  format(value: number): string;
+}
+
+/** A figure the issue tracker cares about, with the comparison it was made against in the same run. */
+export interface Verdict {
+  /** One line, e.g. `tiercache memory get hit: 0.78 × floor (target ≥ 0.50)`. */
+  text: string;
+  value: number;
+  comparedWith: string;
+  target?: { op: '>=' | '<='; value: number };
+  /** Present when there is a target. */
+  met?: boolean;
+  /** The figures behind the ratio, printed after it. */
+  detail?: string;
+}
+
+export interface ChartSpec {
+  /** The metric drawn as bars. */
+  key: string;
+  /** Axis caption, e.g. `get hits per second (higher is better)`. */
+  caption: string;
+  format(value: number): string;
+  /** A metric printed after the value in brackets, e.g. the ratio to the floor. */
+  annotate?: { key: string; suffix: string };
+}
+
+export interface ScenarioSummary {
+  /** Metrics added to each subject's medians, such as ratios; keyed by subject name. */
+  derived: Record<string, Metrics>;
+  verdicts: Verdict[];
+  /** Notes that depend on what was measured, such as the clock's own cost. */
+  notes: string[];
+}
+
+export interface Scenario {
+  name: string;
+  /** One line: what is measured and on what data. */
+  title: string;
+  /** Method and caveats, printed under the table and kept in the JSON. */
+  notes: readonly string[];
+  subjects: readonly SubjectDefinition[];
+  /** Child processes per subject: more passes average out a noisy neighbour. */
+  passes: Readonly<Record<ProfileName, number>>;
+  /** The scenario's parameters for a profile, recorded in the JSON. */
+  settings(profile: ProfileName): Readonly<Record<string, number | string>>;
+  /** Child side: measures one subject. Throws if the subject does not behave (a miss, a lost entry). */
+  measure(subject: string, profile: ProfileName): Promise<Metrics>;
+  columns: readonly Column[];
+  chart: ChartSpec;
+  /** Parent side: ratios and verdicts from the median metrics of every subject. */
+  summarize(medians: Readonly<Record<string, Metrics>>): ScenarioSummary;
+}
