@@ -14,10 +14,10 @@ afterAll(() => redis.stop());
 
 describe('the catalog service behind a tiered cache', () => {
   it('answers from the source once, then from L1; an update shows at once; /stats tells', async () => {
-    const cache = createTieredBackend({
-      l1: { maxEntries: 100 },
-      l2: createRedisBackend({ url: redis.url, keyPrefix: `catalog-test:${process.pid}:` }),
-    });
+    const l2 = createRedisBackend({ url: redis.url, keyPrefix: `catalog-test:${process.pid}:` });
+    const cache = createTieredBackend({ l1: { maxEntries: 100 }, l2 });
+    // L1 keeps copies only once Redis's invalidations can reach it.
+    while (!l2.changes?.armed) await new Promise((resolve) => setTimeout(resolve, 5));
     const source = new ProductSource(10, 1);
     const server = createCatalogServer(cache, source);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

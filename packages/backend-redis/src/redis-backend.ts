@@ -5,6 +5,7 @@ import {
   CacheError,
   type CacheResult,
   type CacheStats,
+  type ChangeFeed,
   checkAmount,
   checkKey,
   checkKeys,
@@ -27,6 +28,12 @@ import calculateSlot from 'cluster-key-slot';
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { Err, Ok, type Result } from 'ts-results-es';
 import { BOUNDED_INCREMENT, BOUNDED_INCREMENT_SHA } from './bounded-increment.js';
+import {
+  ANNOUNCE,
+  RedisChangeFeed,
+  type RedisChangeFeedOptions,
+  resolveChangeFeedOptions,
+} from './change-feed.js';
 import { NAME, toCacheError } from './redis-errors.js';
 
 export interface RedisReconnectOptions {
@@ -68,7 +75,7 @@ export interface RedisBackendOptions {
    * @default 500
    */
   commandTimeout?: number;
-  /** Reconnect delays after the connection is lost (clients the backend creates). */
+  /** Reconnect delays after a connection is lost: for clients the backend creates, and the change feed's own. */
   reconnect?: RedisReconnectOptions;
   /**
    * Send the commands issued in one event-loop tick as one write (ioredis auto-pipelining). Much higher
@@ -76,6 +83,11 @@ export interface RedisBackendOptions {
    * @default true
    */
   autoPipelining?: boolean;
+  /**
+   * How `changes`, the feed of changes made by others, listens. It does nothing until its first `subscribe()`.
+   * @default { tracking: true, heartbeatMs: 1000 }
+   */
+  changeFeed?: RedisChangeFeedOptions;
 }
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 500;
@@ -92,6 +104,8 @@ type Availability = CacheError | 'wait' | undefined;
 class RedisBackend implements CacheBackend {
   readonly name = NAME;
   readonly keyPrefix: string;
+  readonly changes: ChangeFeed;
+  readonly #feed: RedisChangeFeed;
   readonly #client: Client;
   readonly #closeClient: boolean;
   readonly #isCluster: boolean;
@@ -123,12 +137,24 @@ class RedisBackend implements CacheBackend {
         `[tiercache:redis] commandTimeout must be a positive whole number of milliseconds, got ${String(commandTimeout)}`,
       );
     }
+    const feedOptions = resolveChangeFeedOptions(options.changeFeed);
     this.keyPrefix = keyPrefix;
     this.#defaultTtlMs = defaultTtl === undefined ? undefined : toMilliseconds(defaultTtl);
     this.#timeoutMs = commandTimeout;
-    const { client, owned } = connect(options, commandTimeout);
+    const retryDelay = backoff(options.reconnect);
+    const { client, owned } = connect(options, commandTimeout, retryDelay);
     this.#client = client;
     this.#closeClient = owned || options.closeClient === true;
+    this.#feed = new RedisChangeFeed({
+      client,
+      keyPrefix,
+      ...feedOptions,
+      timeoutMs: commandTimeout,
+      closesClient: this.#closeClient,
+      retryDelay,
+      send: (exchange) => this.#send(ANNOUNCE, undefined, exchange),
+    });
+    this.changes = this.#feed;
     this.#isCluster = client instanceof Cluster;
     this.#needsOwnTimeout = !owned && typeof commandTimeoutOf(client) !== 'number';
     this.#everReady = client.status === 'ready';
@@ -320,26 +346,40 @@ class RedisBackend implements CacheBackend {
     this.#operations.getEntry++;
     const refused = this.#refuse('getEntry', key);
     if (refused) return new Err(refused);
-    const fullKey = this.keyPrefix + key;
-    // One transaction, so the value and the TTL describe the same moment.
-    const reply = await this.#send('getEntry', key, async () => {
-      const results = await this.#client.multi().get(fullKey).pttl(fullKey).exec();
-      return transactionReplies(results) as [string | null, number];
+    const reply = await this.#send('getEntry', key, () => this.#readEntries([key]));
+    return reply.map(([entry]) => entry ?? null);
+  }
+
+  async getEntries(keys: readonly string[]): CacheResult<Map<string, CacheEntry | null>> {
+    this.#operations.getEntries++;
+    const refused = this.#refuseIfClosed('getEntries') ?? checkKeys(NAME, 'getEntries', keys);
+    if (refused) return new Err(refused);
+    const unique = [...new Set(keys)];
+    const found = new Map<string, CacheEntry | null>();
+    if (unique.length === 0) return new Ok(found);
+    // One transaction per hash slot (a single one outside a Cluster), all sent at once: one round trip.
+    const groups = this.#bySlot(
+      unique.map((key, index) => ({ key, index })),
+      (item) => this.keyPrefix + item.key,
+    );
+    const reply = await this.#send('getEntries', undefined, async () => {
+      const entries = new Array<CacheEntry | null>(unique.length).fill(null);
+      await Promise.all(
+        groups.map(async (group) => {
+          const read = await this.#readEntries(group.map((item) => item.key));
+          for (const [i, item] of group.entries()) entries[item.index] = read[i] ?? null;
+        }),
+      );
+      return entries;
     });
     if (reply.isErr()) return reply;
-    const [value, ttlMs] = reply.value;
-    if (value === null) return OK_NULL;
-    const hasTtl = ttlMs >= 0;
-    return new Ok({
-      key,
-      value,
-      ttl: hasTtl ? ttlMs / 1000 : null,
-      expiresAt: hasTtl ? Date.now() + ttlMs : null,
-      createdAt: null,
-      accessCount: null,
-      lastAccessedAt: null,
-      version: null,
-    });
+    for (const [i, key] of unique.entries()) {
+      const entry = reply.value[i] ?? null;
+      if (entry === null) this.#misses++;
+      else this.#hits++;
+      found.set(key, entry);
+    }
+    return new Ok(found);
   }
 
   async stats(): CacheResult<CacheStats> {
@@ -368,6 +408,8 @@ class RedisBackend implements CacheBackend {
     this.#operations.close++;
     if (this.#closed) return OK_VOID;
     this.#closed = true;
+    // First, so that tracking is switched off on a client that stays open.
+    await this.#feed.close();
     if (this.#closeClient) {
       // QUIT lets in-flight replies arrive first. Then disconnect in any case: a client that never connected,
       // or whose server does not answer, would otherwise go on reconnecting forever.
@@ -524,6 +566,18 @@ class RedisBackend implements CacheBackend {
     transactionReplies(await transaction.exec());
   }
 
+  /** GET and PTTL of each key in one MULTI, so each value and its TTL describe the same moment. */
+  async #readEntries(keys: string[]): Promise<Array<CacheEntry | null>> {
+    const transaction = this.#client.multi();
+    for (const key of keys) transaction.get(this.keyPrefix + key).pttl(this.keyPrefix + key);
+    const replies = transactionReplies(await transaction.exec());
+    const readAt = Date.now();
+    return keys.map((key, i) => {
+      const value = replies[2 * i] as string | null;
+      return value === null ? null : toEntry(key, value, replies[2 * i + 1] as number, readAt);
+    });
+  }
+
   /** Groups items by the hash slot of their key; one group holding everything outside a Cluster. */
   #bySlot<T>(items: T[], keyOf: (item: T) => string): T[][] {
     if (!this.#isCluster) return [items];
@@ -597,6 +651,22 @@ class RedisBackend implements CacheBackend {
   }
 }
 
+/** What `getEntry` and `getEntries` answer for a key found with `value` and a PTTL of `ttlMs` at `readAt`. */
+function toEntry(key: string, value: string, ttlMs: number, readAt: number): CacheEntry {
+  // PTTL answers -1 for a key without a TTL.
+  const hasTtl = ttlMs >= 0;
+  return {
+    key,
+    value,
+    ttl: hasTtl ? ttlMs / 1000 : null,
+    expiresAt: hasTtl ? readAt + ttlMs : null,
+    createdAt: null,
+    accessCount: null,
+    lastAccessedAt: null,
+    version: null,
+  };
+}
+
 /** Walks one server's keyspace with SCAN, handing each non-empty page to `onBatch`. */
 async function scanKeys(
   node: Redis,
@@ -648,8 +718,23 @@ function commandTimeoutOf(client: Client): number | undefined {
     : client.options.commandTimeout;
 }
 
+/** The delay before reconnect attempt number `attempt` (from 1), doubling from the minimum to the maximum. */
+function backoff(reconnect: RedisReconnectOptions | undefined): (attempt: number) => number {
+  const { minDelayMs = 50, maxDelayMs = 2000 } = reconnect ?? {};
+  if (!(minDelayMs > 0 && maxDelayMs >= minDelayMs)) {
+    throw new RangeError(
+      `[tiercache:redis] reconnect delays must satisfy 0 < minDelayMs <= maxDelayMs, got ${minDelayMs} and ${maxDelayMs}`,
+    );
+  }
+  return (attempt) => Math.min(minDelayMs * 2 ** Math.min(attempt - 1, 16), maxDelayMs);
+}
+
 /** Makes the ioredis client from the options, or takes the caller's; says whether we created it. */
-function connect(options: RedisBackendOptions, commandTimeout: number): { client: Client; owned: boolean } {
+function connect(
+  options: RedisBackendOptions,
+  commandTimeout: number,
+  retryDelay: (attempt: number) => number,
+): { client: Client; owned: boolean } {
   const sources = (['url', 'redis', 'cluster', 'client'] as const).filter(
     (name) => options[name] !== undefined,
   );
@@ -666,12 +751,6 @@ function connect(options: RedisBackendOptions, commandTimeout: number): { client
     }
     return { client: options.client, owned: false };
   }
-  const { minDelayMs = 50, maxDelayMs = 2000 } = options.reconnect ?? {};
-  if (!(minDelayMs > 0 && maxDelayMs >= minDelayMs)) {
-    throw new RangeError(
-      `[tiercache:redis] reconnect delays must satisfy 0 < minDelayMs <= maxDelayMs, got ${minDelayMs} and ${maxDelayMs}`,
-    );
-  }
   const shared: RedisOptions = {
     commandTimeout,
     connectTimeout: Math.max(commandTimeout, 1000),
@@ -680,7 +759,7 @@ function connect(options: RedisBackendOptions, commandTimeout: number): { client
     // Never replay a command after a reconnect: an INCRBY sent twice would count twice.
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
-    retryStrategy: (attempt) => Math.min(minDelayMs * 2 ** Math.min(attempt - 1, 16), maxDelayMs),
+    retryStrategy: retryDelay,
     enableAutoPipelining: options.autoPipelining ?? true,
   };
   if (options.url !== undefined) {
@@ -710,7 +789,7 @@ function connect(options: RedisBackendOptions, commandTimeout: number): { client
     client: new Cluster(cluster.nodes, {
       enableOfflineQueue: false,
       enableAutoPipelining: shared.enableAutoPipelining ?? true,
-      clusterRetryStrategy: (attempt) => Math.min(minDelayMs * 2 ** Math.min(attempt - 1, 16), maxDelayMs),
+      clusterRetryStrategy: retryDelay,
       ...clusterOptions,
       redisOptions: forIoredis({ ...shared, ...redisOptions }),
     }),
@@ -733,6 +812,9 @@ function forIoredis(options: RedisOptions): IoredisConstructorOptions {
  * native TTLs, so other programs and `redis-cli` read the same keys. Calls never hang: a hung server answers
  * `TIMEOUT` within `commandTimeout`, a lost connection answers `CONNECTION` at once, and the backend
  * reconnects by itself.
+ *
+ * It offers `getEntries` (values with their TTLs in one round trip) and `changes`, a feed of the changes
+ * others make to its keys (see {@link RedisChangeFeedOptions}), for a tiered cache to keep its L1 coherent.
  */
 export function createRedisBackend(options: RedisBackendOptions): CacheBackend {
   return new RedisBackend(options);

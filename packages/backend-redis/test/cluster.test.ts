@@ -1,7 +1,13 @@
-import type { CacheBackend } from '@tiercache/core';
+import type { CacheBackend, ChangeEvent } from '@tiercache/core';
 import { describeConformance } from '@tiercache/core/testing';
-import { type RedisCluster, startRedisCluster } from '@tiercache/redis-harness';
+import {
+  type RedisCluster,
+  type RedisServer,
+  startRedisCluster,
+  waitForReplication,
+} from '@tiercache/redis-harness';
 import calculateSlot from 'cluster-key-slot';
+import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisBackend } from '../src/index.js';
 
@@ -16,7 +22,40 @@ beforeAll(async () => {
 afterAll(() => cluster.stop());
 
 function clusterBackend(keyPrefix: string): CacheBackend {
-  return createRedisBackend({ cluster: { nodes: cluster.startupNodes }, keyPrefix, commandTimeout: 1000 });
+  return createRedisBackend({
+    cluster: { nodes: cluster.startupNodes },
+    keyPrefix,
+    commandTimeout: 1000,
+    changeFeed: { heartbeatMs: 200 },
+  });
+}
+
+/** Subscribes to the backend's feed and keeps every event. */
+function listen(cache: CacheBackend) {
+  const events: ChangeEvent[] = [];
+  cache.changes?.subscribe((event) => events.push(event));
+  return {
+    events,
+    keys: () => events.flatMap((event) => (event.type === 'keys' ? event.keys : [])),
+    changes: () => events.filter((event) => event.type !== 'lost' && event.type !== 'armed'),
+  };
+}
+
+async function eventually(what: string, check: () => boolean | Promise<boolean>, withinMs = 20_000) {
+  const deadline = Date.now() + withinMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${withinMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The master that holds `fullKey`, asked of the nodes themselves (a non-owner answers MOVED). */
+async function ownerOf(fullKey: string): Promise<RedisServer | undefined> {
+  for (const node of await cluster.masters()) {
+    const answer = await node.cli('EXISTS', fullKey).catch(() => 'moved');
+    if (answer === '1') return node;
+  }
+  return undefined;
 }
 
 describeConformance({ name: 'redis cluster', create: ({ keyPrefix }) => clusterBackend(keyPrefix) });
@@ -52,6 +91,50 @@ describe('redis cluster specifics', () => {
     await cache.close();
   });
 
+  it('getEntries reads keys of many slots in the order asked, with their TTLs', async () => {
+    const cache = clusterBackend('entries:');
+    const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`);
+    expect((await cache.setMany(Object.fromEntries(keys.map((key) => [key, `v-${key}`])), 60)).isOk()).toBe(
+      true,
+    );
+    const asked = ['missing', ...[...keys].reverse(), 'key-3'];
+    const found = (await cache.getEntries?.(asked))?.unwrap();
+    expect([...(found?.keys() ?? [])]).toEqual(asked.slice(0, -1));
+    expect(found?.get('missing')).toBeNull();
+    for (const key of keys) {
+      const entry = found?.get(key);
+      expect(entry?.value).toBe(`v-${key}`);
+      expect(entry?.ttl).toBeGreaterThan(59);
+      expect(entry?.ttl).toBeLessThanOrEqual(60);
+    }
+    await cache.close();
+  });
+
+  it('the change feed hears writes by others on every master, not its own, and announcements', async () => {
+    const cache = clusterBackend('feed:');
+    const other = clusterBackend('feed:');
+    const outside = new Cluster(cluster.startupNodes);
+    try {
+      const heard = listen(cache);
+      await eventually('armed', () => cache.changes?.armed === true);
+      expect((await cache.setMany({ 'mine-1': 'v', 'mine-2': 'v', 'mine-3': 'v' })).isOk()).toBe(true);
+      const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
+      for (const key of keys) await outside.set(`feed:${key}`, 'v');
+      const masters = await cluster.masters();
+      const holders = await Promise.all(masters.map((node) => node.cli('--scan', '--pattern', 'feed:k*')));
+      expect(holders.filter((output) => output.length > 0)).toHaveLength(3);
+      await eventually('every write', () => heard.keys().length >= keys.length);
+      expect(heard.keys().sort()).toEqual([...keys].sort());
+      expect((await other.changes?.announce({ type: 'pattern', pattern: 'k*' }))?.isOk()).toBe(true);
+      await eventually('the announcement', () => heard.changes().some((event) => event.type === 'pattern'));
+      expect(heard.changes().at(-1)).toEqual({ type: 'pattern', pattern: 'k*' });
+    } finally {
+      outside.disconnect();
+      await cache.close();
+      await other.close();
+    }
+  });
+
   it('keeps serving after a master fails and its replica takes over', async () => {
     const cache = clusterBackend('failover:');
     expect((await cache.set('survivor', 'still here')).isOk()).toBe(true);
@@ -66,7 +149,7 @@ describe('redis cluster specifics', () => {
     const owner = owners.find((candidate) => candidate.owns)?.node;
     if (!owner) throw new Error('no master holds the key');
     // Wait until the replica has the write, then kill the master it lives on.
-    await owner.cli('WAIT', '1', '2000');
+    await waitForReplication(owner);
     await owner.kill();
     const deadline = Date.now() + 30_000;
     let value: string | null = null;
@@ -82,5 +165,47 @@ describe('redis cluster specifics', () => {
     expect(value).toBe('still here');
     expect((await cache.set('after', 'failover')).isOk()).toBe(true);
     await cache.close();
+  }, 60_000);
+});
+
+describe('redis cluster change feed through a failover', () => {
+  it('reports lost when a master fails, and re-arms on the replica that takes over', async () => {
+    const cache = clusterBackend('feedover:');
+    const outside = new Cluster(cluster.startupNodes);
+    outside.on('error', () => {});
+    try {
+      const heard = listen(cache);
+      await eventually('armed', () => cache.changes?.armed === true);
+      // A key on a master that still has a replica (the test above already failed one over).
+      let victim: RedisServer | undefined;
+      let key = '';
+      for (let i = 0; victim === undefined && i < 50; i++) {
+        key = `k${i}`;
+        await outside.set(`feedover:${key}`, 'v');
+        const owner = await ownerOf(`feedover:${key}`);
+        const replication = owner ? await owner.cli('INFO', 'replication') : '';
+        if (/connected_slaves:[1-9]/.test(replication)) victim = owner;
+      }
+      if (!victim) throw new Error('no master with a replica holds a key');
+      await eventually('the first write', () => heard.keys().includes(key));
+      await waitForReplication(victim);
+      await victim.kill();
+      await eventually('lost', () => heard.events.some((event) => event.type === 'lost'));
+      await eventually('armed again', () => cache.changes?.armed === true, 30_000);
+      // Write the victim's key again until it is heard: the client may take a moment to route it to the new master.
+      const before = heard.keys().length;
+      await eventually('a write heard after the failover', async () => {
+        await outside.set(`feedover:${key}`, 'again').catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return heard.keys().length > before;
+      });
+      expect(heard.keys().slice(before)).toContain(key);
+      expect(heard.events.filter((event) => event.type === 'lost' || event.type === 'armed').at(-1)).toEqual({
+        type: 'armed',
+      });
+    } finally {
+      outside.disconnect();
+      await cache.close();
+    }
   }, 60_000);
 });

@@ -1,4 +1,5 @@
-import { type RedisSentinelSetup, startRedisSentinel } from '@tiercache/redis-harness';
+import type { ChangeEvent } from '@tiercache/core';
+import { type RedisSentinelSetup, startRedisSentinel, waitForReplication } from '@tiercache/redis-harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisBackend } from '../src/index.js';
 
@@ -18,7 +19,7 @@ describe('redis through Sentinel', () => {
       reconnect: { minDelayMs: 20, maxDelayMs: 200 },
     });
     expect((await cache.set('before', 'failover')).isOk()).toBe(true);
-    await setup.master.cli('WAIT', '1', '2000');
+    await waitForReplication(setup.master);
     const oldMasterPort = setup.master.port;
     await setup.failover();
     expect(setup.master.port).not.toBe(oldMasterPort);
@@ -37,6 +38,49 @@ describe('redis through Sentinel', () => {
     }
     expect(onNewMaster).toBe(true);
     expect((await cache.get('before')).unwrap()).toBe('failover');
+    await cache.close();
+  }, 60_000);
+});
+
+describe('the change feed through Sentinel', () => {
+  let own: RedisSentinelSetup;
+  beforeAll(async () => {
+    own = await startRedisSentinel();
+  }, 60_000);
+  afterAll(() => own.stop());
+
+  it('reports lost at the failover, re-arms on the new master and hears writes made there', async () => {
+    const cache = createRedisBackend({
+      redis: { sentinels: own.sentinels, name: own.masterName },
+      keyPrefix: 'feed:',
+      commandTimeout: 500,
+      reconnect: { minDelayMs: 20, maxDelayMs: 200 },
+      changeFeed: { heartbeatMs: 200 },
+    });
+    const events: ChangeEvent[] = [];
+    cache.changes?.subscribe((event) => events.push(event));
+    const heardKeys = () => events.flatMap((event) => (event.type === 'keys' ? event.keys : []));
+    const until = async (what: string, check: () => boolean | Promise<boolean>) => {
+      const deadline = Date.now() + 20_000;
+      while (!(await check())) {
+        if (Date.now() > deadline) throw new Error(`not within 20 s: ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    await until('armed', () => cache.changes?.armed === true);
+    await own.master.cli('SET', 'feed:before', 'v');
+    await until('the write before the failover', () => heardKeys().includes('before'));
+    await own.failover();
+    await until('lost', () => events.some((event) => event.type === 'lost'));
+    // Write on the new master until the feed, re-armed there, hears it.
+    let attempt = 0;
+    await until('a write on the new master', async () => {
+      const key = `after-${++attempt}`;
+      await own.master.cli('SET', `feed:${key}`, 'v');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return heardKeys().includes(key);
+    });
+    expect(cache.changes?.armed).toBe(true);
     await cache.close();
   }, 60_000);
 });

@@ -373,17 +373,17 @@ class TieredBackend implements CacheBackend {
         for (const key of event.keys) this.#forget(key);
         return;
       case 'pattern':
-        this.#epoch++;
+        this.#disownAll();
         void this.#l1.deletePattern(event.pattern);
         return;
       case 'all':
-        this.#epoch++;
+        this.#disownAll();
         void this.#l1.flush();
         return;
       case 'lost':
         // Changes may have been missed: nothing in L1 can be trusted, and nothing goes in until re-armed.
         this.#coherent = false;
-        this.#epoch++;
+        this.#disownAll();
         void this.#l1.flush();
         return;
       case 'armed':
@@ -396,6 +396,12 @@ class TieredBackend implements CacheBackend {
   #forget(key: string): void {
     this.#disown(key);
     void this.#l1.delete(key);
+  }
+
+  /** `#disown` for every key: after a change to many keys at once. */
+  #disownAll(): void {
+    this.#epoch++;
+    this.#reads.forgetAll();
   }
 
   /** Replies in flight for `key` will not go into L1, nor answer the reads that start from now on. */
@@ -565,9 +571,9 @@ class TieredBackend implements CacheBackend {
     change: KeyChange,
     apply: () => CacheResult<T>,
   ): CacheResult<T> {
-    this.#epoch++;
+    this.#disownAll();
     const result = await this.#callL2(operation, undefined, apply);
-    this.#epoch++;
+    this.#disownAll();
     if (change.type === 'all') await this.#l1.flush();
     else if (change.type === 'pattern') await this.#l1.deletePattern(change.pattern);
     if (result.isOk()) void this.#announce(change);

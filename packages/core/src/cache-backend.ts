@@ -21,6 +21,7 @@ export const OPERATION_NAMES = [
   'getOrSet',
   'getEntry',
   'getEntries',
+  'announce',
   'stats',
   'close',
 ] as const;

@@ -46,4 +46,9 @@ export class SingleFlight<T> {
   forget(key: string): void {
     this.#inFlight.delete(key);
   }
+
+  /** `forget` for every key. */
+  forgetAll(): void {
+    this.#inFlight.clear();
+  }
 }

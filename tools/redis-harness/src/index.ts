@@ -6,5 +6,6 @@ export type { RedisSentinelSetup, StartRedisSentinelOptions } from './redis-sent
 export { startRedisSentinel } from './redis-sentinel.js';
 export type { RedisServer, RedisServerState, StartRedisServerOptions } from './redis-server.js';
 export { startRedisServer } from './redis-server.js';
+export { waitForReplication } from './replication.js';
 export type { RedisForTests } from './use-redis-for-tests.js';
 export { useRedisForTests } from './use-redis-for-tests.js';

@@ -1,0 +1,465 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type CacheError,
+  type CacheResult,
+  type ChangeEvent,
+  type ChangeFeed,
+  checkKeys,
+  checkPattern,
+  invalid,
+  type KeyChange,
+  type OperationName,
+} from '@tiercache/core';
+import { Cluster, type Redis } from 'ioredis';
+import { Err, Ok, type Result } from 'ts-results-es';
+import { changeChannel, decodeMessage, encodeChange, encodeHeartbeat } from './change-message.js';
+import {
+  describeError,
+  INVALIDATION_CHANNEL,
+  type MessagePayload,
+  TrackingLink,
+  within,
+} from './key-tracking.js';
+import { NAME } from './redis-errors.js';
+
+/**
+ * How the backend's {@link ChangeFeed} (`backend.changes`) listens. The feed costs nothing until its first
+ * `subscribe()`: then it opens one more connection (one per master in a Cluster) and starts its heartbeat.
+ *
+ * Announcements travel on the channel `tiercache:changes:<keyPrefix>`, as JSON such as
+ * `{"origin":"<feed id>","type":"keys","keys":["user:1"]}`; backends with the same key prefix hear each other.
+ *
+ * In a Cluster, each master reports only its own keys, so the feed keeps one subscriber connection per master
+ * and switches tracking on for the Cluster's connection to that master; the channel rides on the subscriber
+ * of the first master. A change of masters (a failover, a resharding) reports `lost` and re-arms on the new
+ * ones.
+ *
+ * The feed needs the `CLIENT`, `SUBSCRIBE` and `PUBLISH` commands (mind ACLs); where Redis refuses them it
+ * stays un-armed and keeps trying.
+ */
+export interface RedisChangeFeedOptions {
+  /**
+   * Also hear writes made outside tiercache — `redis-cli`, programs in other languages, expiry, eviction,
+   * FLUSHDB — through Redis's server-assisted client-side caching (`CLIENT TRACKING … BCAST PREFIX
+   * <keyPrefix> NOLOOP`, Redis >= 6). Tracking is switched on for the backend's own connection, so writes made
+   * through this backend are not reported back to it — except `increment` and `decrement`, which run as a Lua
+   * script: Redis credits a script's writes to its script client, and NOLOOP does not recognise them.
+   * With `false`, the feed hears only what other tiercache backends `announce`.
+   *
+   * With a `client` you pass in, tracking is switched on for your client (and off again by `close()` when you
+   * keep the client): use one tracking backend per client, since a connection tracks for one feed only.
+   * @default true
+   */
+  tracking?: boolean;
+  /**
+   * Milliseconds between heartbeats. Each one is published on the feed's channel and must come back to the
+   * feed's own connection; with tracking, Redis is also asked whether it still tracks. Two missed heartbeats,
+   * or a broken tracking redirect, report `lost` and re-arm the feed, so a silent loss (a frozen server, a
+   * dropped connection) is noticed within about two to three heartbeats.
+   * @default 1000
+   */
+  heartbeatMs?: number;
+}
+
+const DEFAULT_HEARTBEAT_MS = 1000;
+const MIN_HEARTBEAT_MS = 10;
+
+/** The operation `announce` errors are reported under. */
+export const ANNOUNCE: OperationName = 'announce';
+
+export interface ChangeFeedSetup {
+  /** The backend's client: tracking is switched on for it (for each of its masters in a Cluster). */
+  client: Redis | Cluster;
+  keyPrefix: string;
+  tracking: boolean;
+  heartbeatMs: number;
+  /** Longest wait for any one command. */
+  timeoutMs: number;
+  /** Whether the backend's `close()` closes `client`; if not, the feed switches tracking off on it. */
+  closesClient: boolean;
+  /** Milliseconds before reconnect attempt number `attempt` (from 1). */
+  retryDelay(attempt: number): number;
+  /** Runs `exchange` as the backend runs its own calls: bounded in time, refused once closed, never rejecting. */
+  send<T>(exchange: () => Promise<T>): Promise<Result<T, CacheError>>;
+}
+
+/** Checks the `changeFeed` options, throwing with how to fix them, and fills in the defaults. */
+export function resolveChangeFeedOptions(options: RedisChangeFeedOptions | undefined): {
+  tracking: boolean;
+  heartbeatMs: number;
+} {
+  const { tracking = true, heartbeatMs = DEFAULT_HEARTBEAT_MS } = options ?? {};
+  if (typeof tracking !== 'boolean') {
+    throw new TypeError(
+      `[tiercache:redis] changeFeed.tracking must be true or false, got ${typeof tracking}`,
+    );
+  }
+  if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs < MIN_HEARTBEAT_MS) {
+    throw new RangeError(
+      `[tiercache:redis] changeFeed.heartbeatMs must be a whole number of milliseconds, at least ${MIN_HEARTBEAT_MS}, got ${String(heartbeatMs)}`,
+    );
+  }
+  return { tracking, heartbeatMs };
+}
+
+/**
+ * The Redis backend's change feed. Two sources feed it:
+ *
+ * - the channel `tiercache:changes:<keyPrefix>`, where `announce` publishes for the other feeds of the same
+ *   prefix (each feed has a random origin id and skips its own messages);
+ * - with `tracking`, Redis's invalidation messages for keys under the prefix, redirected from the backend's
+ *   connection to a RESP2 subscriber connection of the feed.
+ *
+ * Any lost connection reports `lost` at once; the feed then re-arms (subscribes again, switches tracking on
+ * again for the new connection ids) and reports `armed` once it has heard its own heartbeat come back.
+ */
+export class RedisChangeFeed implements ChangeFeed {
+  readonly #setup: ChangeFeedSetup;
+  readonly #origin = randomUUID();
+  readonly #channel: string;
+  readonly #subscriptions = new Set<{ listener: (event: ChangeEvent) => void }>();
+  #links: TrackingLink[] = [];
+  #started = false;
+  #closed = false;
+  #armed = false;
+  /** Whether the arming loop runs. */
+  #arming = false;
+  /** Bumped on every loss: an arming attempt that sees it change starts over. */
+  #losses = 0;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #checking = false;
+  #sentSeq = 0;
+  #lastHeardAt = 0;
+  #lastTickAt = 0;
+  /** The arming loop waits for this heartbeat to come back. */
+  #probe: { seq: number; heard: () => void } | undefined;
+  /** Cuts the arming loop's wait between attempts short. */
+  #wake: (() => void) | undefined;
+
+  readonly #onTopology = () => {
+    if (this.#started && !this.#planMatches(this.#plan())) this.#lose("the Cluster's masters changed");
+  };
+
+  constructor(setup: ChangeFeedSetup) {
+    this.#setup = setup;
+    this.#channel = changeChannel(setup.keyPrefix);
+  }
+
+  get armed(): boolean {
+    return this.#armed;
+  }
+
+  subscribe(listener: (event: ChangeEvent) => void): () => void {
+    if (this.#closed || typeof listener !== 'function') return () => {};
+    const subscription = { listener };
+    this.#subscriptions.add(subscription);
+    this.#start();
+    return () => {
+      this.#subscriptions.delete(subscription);
+    };
+  }
+
+  async announce(change: KeyChange): CacheResult<void> {
+    const refused = checkChange(change);
+    if (refused) return new Err(refused);
+    if (change.type === 'keys' && change.keys.length === 0) return new Ok(undefined);
+    const message = encodeChange(this.#origin, change);
+    const reply = await this.#setup.send(() => this.#setup.client.publish(this.#channel, message));
+    return reply.map(() => undefined);
+  }
+
+  /** Stops the feed and closes its connections; reports a last `lost` if it was armed. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    this.#wake?.();
+    this.#probe?.heard();
+    if (this.#armed) {
+      this.#armed = false;
+      this.#emit({ type: 'lost', reason: 'the backend was closed' });
+    }
+    this.#subscriptions.clear();
+    const { client, closesClient } = this.#setup;
+    if (client instanceof Cluster) {
+      for (const event of TOPOLOGY_EVENTS) client.off(event, this.#onTopology);
+    }
+    const links = this.#links;
+    this.#links = [];
+    await Promise.all(links.map((link) => link.close(!closesClient)));
+  }
+
+  #start(): void {
+    if (this.#started || this.#closed) return;
+    this.#started = true;
+    const { client, heartbeatMs } = this.#setup;
+    if (client instanceof Cluster) {
+      for (const event of TOPOLOGY_EVENTS) client.on(event, this.#onTopology);
+    }
+    this.#lastTickAt = Date.now();
+    this.#heartbeat = setInterval(() => {
+      this.#tick().catch(() => undefined);
+    }, heartbeatMs);
+    this.#heartbeat.unref();
+    this.#rearm();
+  }
+
+  /** Reports a loss (once, if the feed was armed) and has the feed re-armed. */
+  #lose(reason: string): void {
+    if (this.#closed) return;
+    this.#losses++;
+    if (this.#armed) {
+      this.#armed = false;
+      this.#emit({ type: 'lost', reason });
+    }
+    this.#rearm();
+  }
+
+  #rearm(): void {
+    this.#wake?.();
+    if (this.#arming || this.#closed || !this.#started) return;
+    this.#arming = true;
+    this.#armLoop().catch(() => {
+      this.#arming = false;
+    });
+  }
+
+  /** Tries to arm until it succeeds with no loss meanwhile, or the feed is closed. */
+  async #armLoop(): Promise<void> {
+    let attempt = 0;
+    while (!this.#closed) {
+      const losses = this.#losses;
+      let failure: string | undefined;
+      try {
+        failure = await this.#armOnce();
+      } catch (error) {
+        failure = describeError(error);
+      }
+      if (this.#closed) break;
+      if (failure === undefined && losses === this.#losses) {
+        this.#arming = false;
+        this.#armed = true;
+        this.#lastHeardAt = Date.now();
+        this.#emit({ type: 'armed' });
+        return;
+      }
+      if (failure !== undefined) {
+        attempt++;
+        await this.#sleep(Math.min(this.#setup.retryDelay(attempt), this.#setup.heartbeatMs));
+      }
+    }
+    this.#arming = false;
+  }
+
+  async #armOnce(): Promise<string | undefined> {
+    const plan = this.#plan();
+    if (plan.length === 0) return 'no Cluster master is known yet';
+    this.#syncLinks(plan);
+    const failures = await Promise.all(this.#links.map((link) => link.arm()));
+    const failure = failures.find((reason) => reason !== undefined);
+    if (failure !== undefined) {
+      // A master that cannot be armed may have failed over: ask for the Cluster's masters now, rather than at
+      // ioredis's next periodic refresh. A change of masters changes the plan (see #onTopology).
+      const { client } = this.#setup;
+      if (client instanceof Cluster) client.refreshSlotsCache();
+      return failure;
+    }
+    // Hearing our own heartbeat proves the whole path: publish, server, subscriber connection.
+    const seq = ++this.#sentSeq;
+    const heard = new Promise<void>((resolve) => {
+      this.#probe = { seq, heard: resolve };
+    });
+    this.#publishHeartbeat(seq);
+    const bound = Math.max(2 * this.#setup.heartbeatMs, this.#setup.timeoutMs);
+    try {
+      await within(heard, bound);
+      return undefined;
+    } catch {
+      // The subscriber that carries the channel may be dead without knowing it.
+      this.#links[0]?.renew();
+      return `its own heartbeat did not come back within ${bound} ms`;
+    } finally {
+      this.#probe = undefined;
+    }
+  }
+
+  /**
+   * The links the feed needs now: one on the backend's connection; in a Cluster one per master (each reports
+   * only its own keys), or just one without tracking. The first carries the feed's channel.
+   */
+  #plan(): Array<{ data: Redis; channels: string[] }> {
+    const { client, tracking } = this.#setup;
+    if (!(client instanceof Cluster)) return [{ data: client, channels: [this.#channel] }];
+    const masters = client.nodes('master').sort((a, b) => addressOf(a).localeCompare(addressOf(b)));
+    return (tracking ? masters : masters.slice(0, 1)).map((data, i) => ({
+      data,
+      channels: i === 0 ? [this.#channel] : [],
+    }));
+  }
+
+  #planMatches(plan: Array<{ data: Redis; channels: string[] }>): boolean {
+    return (
+      plan.length === this.#links.length &&
+      plan.every(({ data, channels }, i) => {
+        const link = this.#links[i];
+        return link?.data === data && link.channels.join('\n') === channels.join('\n');
+      })
+    );
+  }
+
+  /** Keeps the links that match `plan`, closes the others and makes the missing ones. */
+  #syncLinks(plan: Array<{ data: Redis; channels: string[] }>): void {
+    if (this.#closed || this.#planMatches(plan)) return;
+    const unused = new Set(this.#links);
+    this.#links = plan.map(({ data, channels }) => {
+      const kept = [...unused].find(
+        (link) => link.data === data && link.channels.join('\n') === channels.join('\n'),
+      );
+      if (kept) {
+        unused.delete(kept);
+        return kept;
+      }
+      return this.#makeLink(data, channels);
+    });
+    // A link whose master is gone has nothing to switch off; one whose channels changed is replaced above.
+    for (const link of unused) void link.close(false);
+  }
+
+  #makeLink(data: Redis, channels: string[]): TrackingLink {
+    const { keyPrefix, tracking, timeoutMs, retryDelay } = this.#setup;
+    return new TrackingLink({
+      data,
+      tracking,
+      prefix: keyPrefix,
+      channels,
+      timeoutMs,
+      connectionName: `tiercache-changes-${this.#origin}`,
+      retryDelay,
+      onMessage: (channel, payload) => this.#onMessage(channel, payload),
+      onLost: (reason) => this.#lose(reason),
+      // A connection that is ready again was lost before, and that loss started the re-arming already; this
+      // only cuts its wait short.
+      onReady: () => {
+        if (!this.#armed) this.#rearm();
+      },
+    });
+  }
+
+  /** Every heartbeat: judge the last ones, send the next, and check each link. */
+  async #tick(): Promise<void> {
+    const { heartbeatMs } = this.#setup;
+    const now = Date.now();
+    // A tick that comes late means this process was too busy to read its heartbeats either: do not judge.
+    const onTime = now - this.#lastTickAt < 1.5 * heartbeatMs;
+    this.#lastTickAt = now;
+    if (!this.#armed || this.#closed) return;
+    const silentFor = now - this.#lastHeardAt;
+    if (onTime && silentFor > 2 * heartbeatMs) {
+      this.#lose(`no heartbeat came back for ${silentFor} ms`);
+      this.#links[0]?.renew();
+      return;
+    }
+    this.#publishHeartbeat(++this.#sentSeq);
+    if (this.#checking) return;
+    this.#checking = true;
+    const losses = this.#losses;
+    try {
+      const problems = await Promise.all(this.#links.map((link) => link.check(2 * heartbeatMs)));
+      const problem = problems.find((reason) => reason !== undefined);
+      // A loss or a re-arm meanwhile makes the answers stale.
+      if (problem !== undefined && losses === this.#losses) this.#lose(problem);
+    } finally {
+      this.#checking = false;
+    }
+  }
+
+  #publishHeartbeat(seq: number): void {
+    const { client, timeoutMs } = this.#setup;
+    within(client.publish(this.#channel, encodeHeartbeat(this.#origin, seq)), timeoutMs).catch(
+      () => undefined,
+    );
+  }
+
+  #onMessage(channel: string, payload: MessagePayload): void {
+    if (channel === INVALIDATION_CHANNEL) {
+      this.#onInvalidation(payload);
+      return;
+    }
+    if (channel !== this.#channel || payload === null || Array.isArray(payload)) return;
+    const message = decodeMessage(payload.toString());
+    if (message === undefined) return;
+    if (message.origin !== this.#origin) {
+      if ('change' in message) this.#emit(message.change);
+      return;
+    }
+    if ('heartbeat' in message) {
+      this.#lastHeardAt = Date.now();
+      if (this.#probe && message.heartbeat >= this.#probe.seq) this.#probe.heard();
+    }
+  }
+
+  /** Redis names the changed keys (with the prefix), or sends null when a database was flushed. */
+  #onInvalidation(payload: MessagePayload): void {
+    if (payload === null) {
+      this.#emit({ type: 'all' });
+      return;
+    }
+    const prefix = this.#setup.keyPrefix;
+    const keys: string[] = [];
+    for (const raw of Array.isArray(payload) ? payload : [payload]) {
+      const key = raw.toString();
+      if (key.length > prefix.length && key.startsWith(prefix)) keys.push(key.slice(prefix.length));
+    }
+    if (keys.length > 0) this.#emit({ type: 'keys', keys });
+  }
+
+  #emit(event: ChangeEvent): void {
+    for (const { listener } of [...this.#subscriptions]) {
+      try {
+        listener(event);
+      } catch {
+        // A listener that throws must stop neither the others nor the feed.
+      }
+    }
+  }
+
+  /** Waits `ms`, or less if the feed is woken (a loss, a reconnect, close). */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.#wake === done) this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      this.#wake = done;
+    });
+  }
+}
+
+const TOPOLOGY_EVENTS = ['refresh', '+node', '-node', 'ready'] as const;
+
+function addressOf(node: Redis): string {
+  return `${node.options.host}:${node.options.port}`;
+}
+
+function checkChange(change: unknown): CacheError | undefined {
+  const type =
+    change !== null && typeof change === 'object' ? (change as { type?: unknown }).type : undefined;
+  switch (type) {
+    case 'keys':
+      return checkKeys(NAME, ANNOUNCE, (change as { keys?: unknown }).keys);
+    case 'pattern':
+      return checkPattern(NAME, ANNOUNCE, (change as { pattern?: unknown }).pattern);
+    case 'all':
+      return undefined;
+    default:
+      return invalid(
+        NAME,
+        ANNOUNCE,
+        undefined,
+        "change must be { type: 'keys', keys }, { type: 'pattern', pattern } or { type: 'all' }",
+      );
+  }
+}
