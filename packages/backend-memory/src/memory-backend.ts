@@ -11,6 +11,7 @@ import {
   checkPattern,
   checkTtl,
   checkValue,
+  closedError,
   compileKeyPattern,
   createOperationCounts,
   decodeJson,
@@ -349,15 +350,7 @@ class MemoryBackend implements CacheBackend {
   }
 
   #refuseIfClosed(operation: OperationName, key?: unknown): CacheError | undefined {
-    if (!this.#closed) return undefined;
-    const shownKey = typeof key === 'string' ? key : undefined;
-    return new CacheError({
-      code: 'CLOSED',
-      backend: NAME,
-      operation,
-      key: shownKey,
-      reason: 'backend is closed',
-    });
+    return this.#closed ? closedError(NAME, operation, key) : undefined;
   }
 
   /** A lookup that counts as a hit or a miss. */

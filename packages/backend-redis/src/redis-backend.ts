@@ -12,6 +12,7 @@ import {
   checkPattern,
   checkTtl,
   checkValue,
+  closedError,
   createOperationCounts,
   decodeJson,
   encodeJson,
@@ -434,15 +435,7 @@ class RedisBackend implements CacheBackend {
   }
 
   #refuseIfClosed(operation: OperationName, key?: unknown): CacheError | undefined {
-    if (!this.#closed) return undefined;
-    const shownKey = typeof key === 'string' ? key : undefined;
-    return new CacheError({
-      code: 'CLOSED',
-      backend: NAME,
-      operation,
-      key: shownKey,
-      reason: 'backend is closed',
-    });
+    return this.#closed ? closedError(NAME, operation, key) : undefined;
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   checkPattern,
   checkTtl,
   checkValue,
+  closedError,
   createOperationCounts,
   decodeJson,
   encodeJson,
@@ -613,15 +614,7 @@ class TieredBackend implements CacheBackend {
   }
 
   #refuseIfClosed(operation: OperationName, key?: unknown): CacheError | undefined {
-    if (!this.#closed) return undefined;
-    const shownKey = typeof key === 'string' ? key : undefined;
-    return new CacheError({
-      code: 'CLOSED',
-      backend: NAME,
-      operation,
-      key: shownKey,
-      reason: 'backend is closed',
-    });
+    return this.#closed ? closedError(NAME, operation, key) : undefined;
   }
 }
 

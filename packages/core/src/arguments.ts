@@ -137,6 +137,12 @@ export function entriesToPairs(
   return pairs as Array<[string, string]>;
 }
 
+/** The error every call on a closed backend answers; `key` is shown when the caller gave a string. */
+export function closedError(backend: string, operation: OperationName, key?: unknown): CacheError {
+  const shownKey = typeof key === 'string' ? key : undefined;
+  return new CacheError({ code: 'CLOSED', backend, operation, key: shownKey, reason: 'backend is closed' });
+}
+
 export function invalid(
   backend: string,
   operation: OperationName,

@@ -5,6 +5,7 @@ export {
   checkPattern,
   checkTtl,
   checkValue,
+  closedError,
   entriesToPairs,
   invalid,
   toMilliseconds,
