@@ -105,6 +105,21 @@ describe('time and expiry with the manual clock', () => {
   });
 });
 
+describe('time with the system clock', () => {
+  it('a key read in a loop of awaits, which never lets a timer run, still expires on time', async () => {
+    const cache = createMemoryBackend();
+    await cache.set('k', 'v', 0.05);
+    const started = Date.now();
+    let reads = 0;
+    // Only microtasks run here: a clock refreshed by a timer alone would never move.
+    while ((await cache.get('k')).unwrap() !== null && Date.now() - started < 1000) reads++;
+    const lived = Date.now() - started;
+    expect(lived).toBeGreaterThanOrEqual(49);
+    expect(lived).toBeLessThan(250); // a clock stuck at one reading would run to the 1 s deadline
+    expect(reads).toBeGreaterThan(100);
+  });
+});
+
 describe('access tracking', () => {
   it('records writes, reads and versions, and ranks the most read keys', async () => {
     const clock = createManualClock();
