@@ -96,6 +96,21 @@ const SCAN_COUNT = 1000;
 
 const OK_NULL: Result<null, never> = new Ok(null);
 const OK_VOID: Result<void, never> = new Ok(undefined);
+const OK_TRUE: Result<boolean, never> = new Ok(true);
+const OK_FALSE: Result<boolean, never> = new Ok(false);
+
+function okOf<T>(reply: T): Result<T, never> {
+  return new Ok(reply);
+}
+
+function answerVoid(): Result<void, never> {
+  return OK_VOID;
+}
+
+/** Redis's 1/0 integer replies (UNLINK, EXISTS, PEXPIRE of one key) as a boolean. */
+function isOne(reply: number): Result<boolean, never> {
+  return reply === 1 ? OK_TRUE : OK_FALSE;
+}
 
 type Client = Redis | Cluster;
 
@@ -170,39 +185,39 @@ class RedisBackend implements CacheBackend {
         });
   }
 
-  async get(key: string): CacheResult<string | null> {
+  get(key: string): CacheResult<string | null> {
     this.#operations.get++;
     const refused = this.#refuse('get', key);
-    if (refused) return new Err(refused);
-    const reply = await this.#send('get', key, () => this.#client.get(this.keyPrefix + key));
-    if (reply.isErr()) return reply;
-    if (reply.value === null) {
-      this.#misses++;
-      return OK_NULL;
-    }
-    this.#hits++;
-    return reply;
+    if (refused) return Promise.resolve(new Err(refused));
+    const fullKey = this.keyPrefix + key;
+    return this.#send('get', key, () => this.#client.get(fullKey), this.#lookedUp);
   }
 
   async getJson<T = unknown>(key: string): CacheResult<T | null> {
     this.#operations.getJson++;
     const refused = this.#refuse('getJson', key);
     if (refused) return new Err(refused);
-    const reply = await this.#send('getJson', key, () => this.#client.get(this.keyPrefix + key));
-    if (reply.isErr()) return reply;
-    if (reply.value === null) {
+    const fullKey = this.keyPrefix + key;
+    const reply = await this.#send('getJson', key, () => this.#client.get(fullKey), this.#lookedUp);
+    if (reply.isErr() || reply.value === null) return reply as Result<null, CacheError>;
+    return decodeJson<T>(NAME, 'getJson', key, reply.value);
+  }
+
+  /** A GET's reply as a Result, counted as a hit or a miss. */
+  readonly #lookedUp = (value: string | null): Result<string | null, CacheError> => {
+    if (value === null) {
       this.#misses++;
       return OK_NULL;
     }
     this.#hits++;
-    return decodeJson<T>(NAME, 'getJson', key, reply.value);
-  }
+    return new Ok(value);
+  };
 
-  async set(key: string, value: string, ttl?: number): CacheResult<void> {
+  set(key: string, value: string, ttl?: number): CacheResult<void> {
     this.#operations.set++;
     const refused =
       this.#refuse('set', key) ?? checkValue(NAME, 'set', key, value) ?? checkTtl(NAME, 'set', key, ttl);
-    if (refused) return new Err(refused);
+    if (refused) return Promise.resolve(new Err(refused));
     return this.#write('set', key, value, ttl);
   }
 
@@ -219,16 +234,14 @@ class RedisBackend implements CacheBackend {
     this.#operations.delete++;
     const refused = this.#refuse('delete', key);
     if (refused) return new Err(refused);
-    const reply = await this.#send('delete', key, () => this.#client.unlink(this.keyPrefix + key));
-    return reply.map((removed) => removed === 1);
+    return this.#send('delete', key, () => this.#client.unlink(this.keyPrefix + key), isOne);
   }
 
   async exists(key: string): CacheResult<boolean> {
     this.#operations.exists++;
     const refused = this.#refuse('exists', key);
     if (refused) return new Err(refused);
-    const reply = await this.#send('exists', key, () => this.#client.exists(this.keyPrefix + key));
-    return reply.map((count) => count === 1);
+    return this.#send('exists', key, () => this.#client.exists(this.keyPrefix + key), isOne);
   }
 
   async expire(key: string, seconds: number): CacheResult<boolean> {
@@ -236,17 +249,20 @@ class RedisBackend implements CacheBackend {
     const refused = this.#refuse('expire', key) ?? checkTtl(NAME, 'expire', key, seconds, 'seconds');
     if (refused) return new Err(refused);
     const ms = toMilliseconds(seconds);
-    const reply = await this.#send('expire', key, () => this.#client.pexpire(this.keyPrefix + key, ms));
-    return reply.map((applied) => applied === 1);
+    return this.#send('expire', key, () => this.#client.pexpire(this.keyPrefix + key, ms), isOne);
   }
 
   async ttl(key: string): CacheResult<number | null> {
     this.#operations.ttl++;
     const refused = this.#refuse('ttl', key);
     if (refused) return new Err(refused);
-    const reply = await this.#send('ttl', key, () => this.#client.pttl(this.keyPrefix + key));
     // PTTL answers -2 for no key and -1 for no TTL.
-    return reply.map((ms) => (ms < 0 ? null : ms / 1000));
+    return this.#send(
+      'ttl',
+      key,
+      () => this.#client.pttl(this.keyPrefix + key),
+      (ms) => (ms < 0 ? OK_NULL : new Ok(ms / 1000)),
+    );
   }
 
   increment(key: string, amount = 1): CacheResult<number> {
@@ -286,22 +302,27 @@ class RedisBackend implements CacheBackend {
     return this.#deleteMatching('deletePattern', escapeKeyPattern(this.keyPrefix) + pattern);
   }
 
-  async getMany(keys: readonly string[]): CacheResult<Map<string, string | null>> {
+  getMany(keys: readonly string[]): CacheResult<Map<string, string | null>> {
     this.#operations.getMany++;
     const refused = this.#refuseIfClosed('getMany') ?? checkKeys(NAME, 'getMany', keys);
-    if (refused) return new Err(refused);
+    if (refused) return Promise.resolve(new Err(refused));
     const unique = [...new Set(keys)];
-    const found = new Map<string, string | null>();
-    if (unique.length === 0) return new Ok(found);
-    const reply = await this.#send('getMany', undefined, () => this.#mget(unique));
-    if (reply.isErr()) return reply;
-    for (const [i, key] of unique.entries()) {
-      const value = reply.value[i] ?? null;
-      if (value === null) this.#misses++;
-      else this.#hits++;
-      found.set(key, value);
-    }
-    return new Ok(found);
+    if (unique.length === 0) return Promise.resolve(new Ok(new Map()));
+    return this.#send(
+      'getMany',
+      undefined,
+      () => this.#mget(unique),
+      (values) => {
+        const found = new Map<string, string | null>();
+        for (let i = 0; i < unique.length; i++) {
+          const value = values[i] ?? null;
+          if (value === null) this.#misses++;
+          else this.#hits++;
+          found.set(unique[i] as string, value);
+        }
+        return new Ok(found);
+      },
+    );
   }
 
   async setMany(entries: CacheEntries, ttl?: number): CacheResult<void> {
@@ -443,10 +464,31 @@ class RedisBackend implements CacheBackend {
    * connection: unless the client is ready it fails at once with CONNECTION. The one exception is the very
    * first connection, which a call may wait for, within the command timeout.
    */
-  async #send<T>(
+  #send<R, T = R>(
     operation: OperationName,
     key: string | undefined,
-    exchange: () => Promise<T>,
+    exchange: () => Promise<R>,
+    answer: (reply: R) => Result<T, CacheError> = okOf as (reply: R) => Result<T, CacheError>,
+  ): Promise<Result<T, CacheError>> {
+    // The common case, kept to one promise step: connected, and ioredis bounds the call itself.
+    if (!this.#closed && !this.#needsOwnTimeout && this.#client.status === 'ready') {
+      const failed = (cause: unknown) => new Err(toCacheError(cause, operation, key, this.#timeoutMs));
+      try {
+        return exchange().then(answer, failed);
+      } catch (cause) {
+        // ioredis reports failures by rejecting; this only guards the promise that a call never throws.
+        return Promise.resolve(failed(cause));
+      }
+    }
+    return this.#sendWhenAvailable(operation, key, exchange, answer);
+  }
+
+  /** #send's other cases: closed, not connected (yet), or a caller's client that needs our own timer. */
+  async #sendWhenAvailable<R, T>(
+    operation: OperationName,
+    key: string | undefined,
+    exchange: () => Promise<R>,
+    answer: (reply: R) => Result<T, CacheError>,
   ): Promise<Result<T, CacheError>> {
     const availability = this.#availability(operation, key);
     if (availability instanceof CacheError) return new Err(availability);
@@ -465,7 +507,7 @@ class RedisBackend implements CacheBackend {
           return new Err(toCacheError(new Error('Command timed out'), operation, key, this.#timeoutMs));
         }
       }
-      return new Ok(await pending);
+      return answer(await pending);
     } catch (cause) {
       return new Err(toCacheError(cause, operation, key, this.#timeoutMs));
     }
@@ -492,18 +534,18 @@ class RedisBackend implements CacheBackend {
     });
   }
 
-  async #write(
-    operation: OperationName,
-    key: string,
-    value: string,
-    ttl: number | undefined,
-  ): CacheResult<void> {
+  #write(operation: OperationName, key: string, value: string, ttl: number | undefined): CacheResult<void> {
     const fullKey = this.keyPrefix + key;
     const ttlMs = ttl === undefined ? this.#defaultTtlMs : toMilliseconds(ttl);
-    const reply = await this.#send(operation, key, () =>
-      ttlMs === undefined ? this.#client.set(fullKey, value) : this.#client.set(fullKey, value, 'PX', ttlMs),
+    return this.#send(
+      operation,
+      key,
+      () =>
+        ttlMs === undefined
+          ? this.#client.set(fullKey, value)
+          : this.#client.set(fullKey, value, 'PX', ttlMs),
+      answerVoid,
     );
-    return reply.isErr() ? reply : OK_VOID;
   }
 
   async #addTo(
