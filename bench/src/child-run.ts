@@ -9,9 +9,15 @@ const TSX = import.meta.resolve('tsx');
 /**
  * Measures one subject in a fresh Node process and resolves to its metrics. A fresh process per subject means
  * no subject runs on a heap, JIT feedback or GC state left by another, and each loop is optimised for the
- * one library it calls. Callers run these one at a time: two at once would share the machine's cores.
+ * one library it calls. Callers run these one at a time (except in a smoke run, whose figures mean nothing):
+ * two at once would share the machine's cores. `env` adds to this process's environment.
  */
-export function runInChild(scenario: string, subject: string, profile: ProfileName): Promise<Metrics> {
+export function runInChild(
+  scenario: string,
+  subject: string,
+  profile: ProfileName,
+  env: Readonly<Record<string, string>> = {},
+): Promise<Metrics> {
   const args = [
     '--import',
     TSX,
@@ -23,7 +29,10 @@ export function runInChild(scenario: string, subject: string, profile: ProfileNa
     profile,
   ];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {

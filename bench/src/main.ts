@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { provideSharedRedis, REDIS_URL_ENV } from './bench-redis.js';
 import { runInChild } from './child-run.js';
 import { describeEnvironment, installedPackage, packageAsSeenBy } from './environment.js';
 import { median } from './measure.js';
@@ -68,11 +69,25 @@ const packageNames = [
 ];
 const packages = Object.fromEntries(packageNames.map((name) => [name, installedPackage(name).version]));
 
+/** Children measured at once. Only a smoke run, whose figures mean nothing, runs several, to stay short. */
+const CHILDREN_AT_ONCE: Record<ProfileName, number> = { full: 1, quick: 1, smoke: 4 };
+
 const method = [
   'Each subject runs in its own Node process (node --expose-gc, TypeScript sources via tsx), one process at a ' +
     'time; the parent only waits. Per scenario, subjects run in passes, the order reversed on every other ' +
     'pass; each figure is the median over the passes.',
 ];
+const sharedRedis = scenarios.some((scenario) => scenario.needsRedis)
+  ? await provideSharedRedis()
+  : undefined;
+const childEnv: Record<string, string> = sharedRedis ? { [REDIS_URL_ENV]: sharedRedis.url } : {};
+if (sharedRedis) {
+  method.push(
+    `Redis: ${sharedRedis.origin}; every child keeps its keys under a prefix of its own and deletes them when ` +
+      'it ends. The outage scenario starts a redis-server of its own in each child, to stop and kill it.',
+  );
+}
+if (profile === 'smoke') method.push(`Smoke run: up to ${CHILDREN_AT_ONCE.smoke} children at once.`);
 const ourLru = installedPackage('lru-cache');
 const theirLru = packageAsSeenBy('lru-cache', '@tiercache/backend-memory');
 method.push(
@@ -117,15 +132,18 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   for (let pass = 0; pass < passCount; pass++) {
     // Alternating the order keeps any drift of the machine from always favouring the same subjects.
     const order = pass % 2 === 0 ? scenario.subjects : [...scenario.subjects].reverse();
-    for (const subject of order) {
-      progress(`  pass ${pass + 1}/${passCount}  ${subject.name} … `);
+    const label = `  pass ${pass + 1}/${passCount}`;
+    const measure = async (subject: (typeof order)[number]) => {
+      if (CHILDREN_AT_ONCE[profile] === 1) progress(`${label}  ${subject.name} … `);
       const childStarted = process.hrtime.bigint();
-      const metrics = await runInChild(scenario.name, subject.name, profile);
+      const metrics = await runInChild(scenario.name, subject.name, profile, childEnv);
       const seconds = Number(process.hrtime.bigint() - childStarted) / 1e9;
       runs.get(subject.name)?.push(metrics);
       const value = metrics[scenario.chart.key];
-      progress(`${value === undefined ? '' : scenario.chart.format(value)} (${seconds.toFixed(1)} s)\n`);
-    }
+      const shown = `${value === undefined ? '' : scenario.chart.format(value)} (${seconds.toFixed(1)} s)`;
+      progress(CHILDREN_AT_ONCE[profile] === 1 ? `${shown}\n` : `${label}  ${subject.name} … ${shown}\n`);
+    };
+    await runAtMost(CHILDREN_AT_ONCE[profile], order, measure);
   }
   const medians = Object.fromEntries(
     scenario.subjects.map((subject) => [
@@ -160,8 +178,38 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   return result;
 }
 
+/**
+ * Runs `task` on every item, at most `limit` at a time. A failure stops new tasks, and is thrown once the
+ * tasks already running have ended, so no child is still using the run's Redis when it is stopped.
+ */
+async function runAtMost<T>(
+  limit: number,
+  items: readonly T[],
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const lane = async () => {
+    while (!failed && next < items.length) {
+      try {
+        await task(items[next++] as T);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  const lanes = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, lane));
+  const failure = lanes.find((lane): lane is PromiseRejectedResult => lane.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
 const results: ScenarioResult[] = [];
-for (const scenario of scenarios) results.push(await runScenario(scenario));
+try {
+  for (const scenario of scenarios) results.push(await runScenario(scenario));
+} finally {
+  await sharedRedis?.stop();
+}
 
 const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
 const report: RunReport = {

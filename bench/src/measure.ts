@@ -185,3 +185,85 @@ export async function settledHeapBytes(): Promise<number> {
   collect();
   return getHeapStatistics().used_heap_size;
 }
+
+/**
+ * One call a concurrent loop makes: `call(i)` for the i-th call of a batch, and the one check a caller would
+ * make on what it answers. `text` gives the value the answer carries, to check it outside the timed loops.
+ */
+export interface Operation<R = unknown> {
+  call(index: number): Promise<R>;
+  isGood(result: R): boolean;
+  text(result: R): string | undefined;
+}
+
+export interface ConcurrentOptions extends ThroughputOptions {
+  /** Calls in flight: each of this many loops awaits its call before it makes the next. */
+  concurrency: number;
+}
+
+/**
+ * Makes `ops` calls from `concurrency` loops, each awaiting its call before taking the next index, and returns
+ * the time taken in nanoseconds. With `latency`, also times each call on its own into `latency[i]`.
+ */
+async function concurrentBatch<R>(
+  operation: Operation<R>,
+  concurrency: number,
+  ops: number,
+  latency?: Float64Array,
+): Promise<number> {
+  let next = 0;
+  let good = 0;
+  const loop = async () => {
+    while (next < ops) {
+      const index = next++;
+      if (latency) {
+        const start = process.hrtime.bigint();
+        const result = await operation.call(index);
+        latency[index] = Number(process.hrtime.bigint() - start);
+        if (operation.isGood(result)) good++;
+      } else if (operation.isGood(await operation.call(index))) {
+        good++;
+      }
+    }
+  };
+  const start = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: Math.min(concurrency, ops) }, loop));
+  const elapsed = Number(process.hrtime.bigint() - start);
+  if (good !== ops) throw new Error(`expected ${ops} good answers in a batch, got ${good}`);
+  return elapsed;
+}
+
+/**
+ * Throughput with a fixed number of calls in flight: warm-up batches until `warmupMs` have passed, then
+ * `rounds` timed batches sized from the warm-up speed to last about `roundMs` each. No clock inside the loop.
+ */
+export async function measureConcurrentThroughput<R>(
+  operation: Operation<R>,
+  options: ConcurrentOptions,
+): Promise<Throughput> {
+  const calibration = Math.max(options.concurrency * 4, 200);
+  let warmupOps = 0;
+  let warmupNs = 0;
+  do {
+    warmupNs += await concurrentBatch(operation, options.concurrency, calibration);
+    warmupOps += calibration;
+  } while (warmupNs < options.warmupMs * 1e6);
+  const batchOps = Math.max(calibration, Math.round((warmupOps / warmupNs) * options.roundMs * 1e6));
+  const roundsOpsPerSec: number[] = [];
+  for (let round = 0; round < options.rounds; round++) {
+    const elapsedNs = await concurrentBatch(operation, options.concurrency, batchOps);
+    roundsOpsPerSec.push((batchOps / elapsedNs) * 1e9);
+  }
+  return { roundsOpsPerSec, batchOps };
+}
+
+/** Per-call latency at the same concurrency, in its own batch: each call timed from issue to answer. */
+export async function sampleConcurrentLatency<R>(
+  operation: Operation<R>,
+  concurrency: number,
+  samples: number,
+): Promise<Float64Array> {
+  const out = new Float64Array(samples);
+  await concurrentBatch(operation, concurrency, samples, out);
+  return out;
+}

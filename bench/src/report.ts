@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Environment } from './environment.js';
-import type { Metrics, ProfileName, Scenario, SubjectRole, Verdict } from './scenario.js';
+import type { Column, Metrics, ProfileName, Scenario, SubjectRole, Verdict } from './scenario.js';
 
 /** One subject's figures: the medians over its passes plus ratios, and every pass as measured. */
 export interface SubjectResult {
@@ -43,7 +43,7 @@ function pad(text: string, width: number, alignRight: boolean): string {
 }
 
 export function formatTable(scenario: Scenario, result: ScenarioResult): string {
-  const columns = [
+  const columns: Column[] = [
     ...scenario.columns,
     ...(result.passes > 1
       ? [{ key: SPREAD_KEY, label: 'spread', format: (value: number) => `${(value * 100).toFixed(1)}%` }]
@@ -54,6 +54,7 @@ export function formatTable(scenario: Scenario, result: ScenarioResult): string 
     subject.name,
     subject.role,
     ...columns.map((column) => {
+      if (column.describe) return column.describe(subject.metrics);
       const value = subject.metrics[column.key];
       return value === undefined ? '–' : column.format(value);
     }),
@@ -87,9 +88,9 @@ const ROLE_COLOURS: Record<SubjectRole, string> = {
 
 const ROLE_LEGEND: ReadonlyArray<[SubjectRole, string]> = [
   ['tiercache', 'tiercache'],
-  ['floor', 'floor / raw lru-cache, same run'],
+  ['floor', 'floor / raw library, same run'],
   ['peer', 'peer library'],
-  ['ceiling', 'sync lru-cache, for scale'],
+  ['ceiling', 'for scale only'],
 ];
 
 function escapeXml(text: string): string {
@@ -101,9 +102,13 @@ function escapeXml(text: string): string {
  * same on GitHub, in an editor preview or in a browser.
  */
 export function renderSvg(report: RunReport, scenarios: readonly Scenario[]): string {
-  const width = 860;
   const margin = 24;
-  const labelWidth = 150;
+  // Wide enough for the longest subject name at 13px (about 7px a character).
+  const longestName = Math.max(
+    ...report.scenarios.flatMap((result) => result.subjects.map((s) => s.name.length)),
+  );
+  const labelWidth = Math.max(150, Math.ceil(longestName * 7));
+  const width = 710 + labelWidth;
   const barX = margin + labelWidth + 12;
   const barMaxWidth = 420;
   const barHeight = 20;
@@ -161,8 +166,9 @@ export function renderSvg(report: RunReport, scenarios: readonly Scenario[]): st
         `<rect x="${barX}" y="${y}" width="${barWidth.toFixed(1)}" height="${barHeight}" rx="2" fill="${ROLE_COLOURS[subject.role]}"/>`,
       );
       const annotation = chart.annotate ? subject.metrics[chart.annotate.key] : undefined;
-      const label =
-        annotation === undefined || !chart.annotate
+      const label = chart.label
+        ? chart.label(subject.metrics)
+        : annotation === undefined || !chart.annotate
           ? chart.format(value)
           : `${chart.format(value)}  (${annotation.toFixed(2)} ${chart.annotate.suffix})`;
       text(barX + barWidth + 6, middle, label, ' font-size="12"');

@@ -1,3 +1,5 @@
+import type { Channel } from './worker-process.js';
+
 /*
  * What a scenario is. A scenario lives in one file under scenarios/ and is listed in scenarios/index.ts; it has
  * two sides. `measure` runs in a child process that holds one subject and nothing else; `summarize` runs in the
@@ -31,6 +33,8 @@ export interface Column {
   key: string;
   label: string;
   format(value: number): string;
+  /** When one cell needs several metrics (a latency and whether the call hung), it is written from the row. */
+  describe?(metrics: Metrics): string;
 }
 
 /** A figure the issue tracker cares about, with the comparison it was made against in the same run. */
@@ -54,6 +58,8 @@ export interface ChartSpec {
   format(value: number): string;
   /** A metric printed after the value in brackets, e.g. the ratio to the floor. */
   annotate?: { key: string; suffix: string };
+  /** The text beside a bar, when it needs more than the value (e.g. `≥ 10 s hung`); replaces format and annotate. */
+  label?(metrics: Metrics): string;
 }
 
 export interface ScenarioSummary {
@@ -71,6 +77,16 @@ export interface Scenario {
   /** Method and caveats, printed under the table and kept in the JSON. */
   notes: readonly string[];
   subjects: readonly SubjectDefinition[];
+  /**
+   * Whether the child needs the run's Redis: the parent then starts one redis-server for the whole run (or uses
+   * REDIS_URL) and passes its URL to every child (see bench-redis.ts).
+   */
+  needsRedis?: boolean;
+  /**
+   * Roles that run in worker processes started by the measuring child (see worker-process.ts), for scenarios
+   * that need more than one process per subject. `args` is what the child passed to startWorker.
+   */
+  workers?: Readonly<Record<string, (channel: Channel, args: unknown) => Promise<void>>>;
   /** Child processes per subject: more passes average out a noisy neighbour. */
   passes: Readonly<Record<ProfileName, number>>;
   /** The scenario's parameters for a profile, recorded in the JSON. */

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../src/report.js';
 
 // Runs the real CLI with --smoke: every scenario and subject, each in its child process, with tiny counts.
-// It proves the benchmark still runs and reports what it should; it times nothing worth reading.
+// It proves the benchmark still runs and reports what it should; it times nothing worth reading. REDIS_URL is
+// removed from its environment, so the run starts (and stops) a redis-server of its own with the harness.
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -30,7 +31,8 @@ beforeAll(async () => {
     '--json',
     jsonPath,
   ];
-  ({ stdout } = await run(process.execPath, args, { cwd: ROOT }));
+  const { REDIS_URL: _ignored, ...env } = process.env;
+  ({ stdout } = await run(process.execPath, args, { cwd: ROOT, env }));
   report = JSON.parse(await readFile(jsonPath, 'utf8')) as RunReport;
   svg = await readFile(join(dir, 'smoke.svg'), 'utf8');
 }, 60_000);
@@ -63,6 +65,11 @@ describe('pnpm bench --smoke', () => {
     for (const name of [
       'lru-cache',
       '@tiercache/backend-memory',
+      '@tiercache/backend-redis',
+      '@tiercache/backend-tiered',
+      'ioredis',
+      'keyv',
+      '@keyv/redis',
       'bentocache',
       'cache-manager',
       'cacheable',
@@ -72,7 +79,17 @@ describe('pnpm bench --smoke', () => {
   });
 
   it('runs every scenario with every subject', () => {
-    expect(report.scenarios.map((result) => result.name)).toEqual(['memory-get-hit', 'memory-per-entry']);
+    expect(report.scenarios.map((result) => result.name)).toEqual([
+      'memory-get-hit',
+      'memory-per-entry',
+      'redis-get-64',
+      'redis-set-ttl-64',
+      'redis-getmany-100',
+      'tiered-l1-hit',
+      'outage',
+      'getorset-stampede',
+      'coherence',
+    ]);
     expect(scenario('memory-get-hit').subjects.map((subject) => subject.name)).toEqual([
       'lru-cache (sync)',
       'lru-cache (await)',
@@ -89,6 +106,12 @@ describe('pnpm bench --smoke', () => {
       'cache-manager',
       'cacheable',
     ]);
+  });
+
+  it("names the run's own redis-server, started and stopped for it", () => {
+    expect(report.method.join('\n')).toMatch(
+      /redis-server [\d.]+ started for this run on 127\.0\.0\.1:\d+, stopped/,
+    );
   });
 
   it('reports throughput, latency and the ratio to the floor for each get-hit subject', () => {
@@ -123,9 +146,127 @@ describe('pnpm bench --smoke', () => {
     expect(structure?.value).toBeGreaterThan(0);
   });
 
+  it('reports ops/s, latency and the ratio to the better raw ioredis for the Redis call scenarios', () => {
+    const subjects: Record<string, string[]> = {
+      'redis-get-64': ['ioredis', 'ioredis (auto-pipelined)', 'tiercache redis'],
+      'redis-set-ttl-64': ['ioredis', 'ioredis (auto-pipelined)', 'tiercache redis'],
+      'redis-getmany-100': [
+        'ioredis',
+        'ioredis (auto-pipelined)',
+        'tiercache redis',
+        'cache-manager',
+        'cacheable',
+      ],
+    };
+    const targets: Record<string, RegExp> = {
+      'redis-get-64': /^tiercache redis get, 64 in flight: \d+\.\d\d × raw ioredis \(target ≥ 0\.90\)$/,
+      'redis-set-ttl-64':
+        /^tiercache redis set with TTL, 64 in flight: \d+\.\d\d × raw ioredis \(target ≥ 0\.90\)$/,
+      'redis-getmany-100': /^tiercache redis getMany of 100: \d+\.\d\d × raw ioredis \(target ≥ 0\.80\)$/,
+    };
+    for (const [name, expected] of Object.entries(subjects)) {
+      const result = scenario(name);
+      expect(result.subjects.map((subject) => subject.name)).toEqual(expected);
+      for (const subject of result.subjects) {
+        expectPositive(subject.metrics, ['opsPerSec', 'p50Ns', 'p99Ns', 'ratioToFloor']);
+      }
+      // The floor is the better of the two raw clients, so one of them is exactly 1.
+      const floors = result.subjects.filter((subject) => subject.role === 'floor');
+      expect(Math.max(...floors.map((subject) => subject.metrics.ratioToFloor as number))).toBe(1);
+      expect(result.verdicts[0]?.text).toMatch(targets[name] as RegExp);
+    }
+    expect(scenario('redis-getmany-100').verdicts[1]?.text).toMatch(/× best peer/);
+  });
+
+  it('reports tiered L1 hits against the floor and the peers, with Redis idle during the reads', () => {
+    const result = scenario('tiered-l1-hit');
+    expect(result.subjects.map((subject) => subject.name)).toEqual([
+      'lru-cache (await)',
+      'tiercache tiered',
+      'bentocache',
+      'cacheable',
+      'cache-manager',
+    ]);
+    for (const subject of result.subjects)
+      expectPositive(subject.metrics, ['opsPerSec', 'p50Ns', 'ratioToFloor']);
+    for (const subject of result.subjects.filter((each) => each.role !== 'floor')) {
+      expect(subject.metrics.redisCommandsDuringReads, subject.name).toBeTypeOf('number');
+    }
+    const [toFloor, toPeer] = result.verdicts;
+    expect(toFloor?.text).toMatch(/^tiercache tiered L1 hit: \d+\.\d\d × floor \(target ≥ 0\.50\)$/);
+    expect(toPeer?.text).toMatch(/^tiercache tiered L1 hit: \d+\.\d\d × best peer, .+ \(target ≥ 10\)$/);
+  });
+
+  it('reports the first and later gets of every subject with Redis stopped and killed', () => {
+    const result = scenario('outage');
+    expect(result.subjects.map((subject) => subject.name)).toEqual([
+      'tiercache redis',
+      'tiercache redis (timeout 50 ms)',
+      'tiercache tiered',
+      'ioredis',
+      'bentocache',
+      'cacheable',
+      'cacheable (nonBlocking)',
+      'cache-manager',
+    ]);
+    for (const subject of result.subjects) {
+      expectPositive(subject.metrics, [
+        'pausedFirstMs',
+        'killedFirstMs',
+        'pausedLaterMedianMs',
+        'killedLaterMedianMs',
+      ]);
+      for (const phase of ['paused', 'killed']) {
+        expect([0, 1, 2, 3]).toContain(subject.metrics[`${phase}FirstAnswer`]);
+        // Each get is bounded by the cap (plus the time to notice it).
+        expect(subject.metrics[`${phase}FirstMs`]).toBeLessThan((subject.metrics.capMs as number) + 1_000);
+      }
+    }
+  });
+
+  it('counts loader calls and the time until every caller has a value, in 1 and in 4 processes', () => {
+    const result = scenario('getorset-stampede');
+    expect(result.subjects.map((subject) => subject.name)).toEqual([
+      'tiercache tiered',
+      'tiercache redis',
+      'bentocache',
+      'cacheable',
+      'cache-manager',
+    ]);
+    for (const subject of result.subjects) {
+      expectPositive(subject.metrics, ['soloLoaderCalls', 'soloMs', 'multiLoaderCalls', 'multiMs']);
+      // A loader takes 50 ms, so no caller can have a value sooner.
+      expect(subject.metrics.soloMs).toBeGreaterThanOrEqual(50);
+    }
+    for (const name of ['tiercache tiered', 'tiercache redis']) {
+      expect(result.subjects.find((subject) => subject.name === name)?.metrics.soloLoaderCalls, name).toBe(1);
+    }
+  });
+
+  it('measures how soon process B sees a write made in process A, against the target', () => {
+    const result = scenario('coherence');
+    expect(result.subjects.map((subject) => subject.name)).toEqual([
+      'ioredis GET poll',
+      'tiercache tiered (write via tiercache)',
+      'tiercache tiered (external SET)',
+      'bentocache (write via bentocache)',
+      'bentocache (external SET)',
+    ]);
+    for (const subject of result.subjects) {
+      expectPositive(subject.metrics, ['p50Ms', 'p99Ms', 'writes']);
+      expect(subject.metrics.notHeldInL1, subject.name).toBe(0);
+    }
+    expect(result.verdicts.map((verdict) => verdict.target)).toEqual([
+      { op: '<=', value: 10 },
+      { op: '<=', value: 10 },
+    ]);
+  });
+
   it('prints the ratios and draws every subject in the chart', () => {
     expect(stdout).toContain('× floor (target ≥ 0.50)');
     expect(stdout).toContain('× raw lru-cache (target ≤ 1.25)');
+    expect(stdout).toContain('× raw ioredis (target ≥ 0.90)');
+    expect(stdout).toContain('(target ≤ 10 ms)');
     expect(svg.startsWith('<svg')).toBe(true);
     for (const result of report.scenarios) {
       for (const subject of result.subjects) expect(svg).toContain(`>${subject.name}</text>`);

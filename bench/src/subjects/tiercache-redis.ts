@@ -1,0 +1,122 @@
+import { createRedisBackend, type RedisBackendOptions } from '@tiercache/backend-redis';
+import type { CacheBackend } from '@tiercache/core';
+import { Redis } from 'ioredis';
+import type { RedisTarget } from '../bench-redis.js';
+import type { Operation } from '../measure.js';
+import { storePlain } from './ioredis.js';
+import type {
+  GetOrSetFactory,
+  OutageClient,
+  OutageFactory,
+  RedisGetFactory,
+  RedisGetManyFactory,
+  RedisSetFactory,
+  TimedClient,
+} from './subject-contracts.js';
+
+/*
+ * @tiercache/backend-redis as a caller makes it: `createRedisBackend({ url, keyPrefix })`, default options
+ * (auto-pipelining off, commandTimeout 500 ms) unless a subject says otherwise. Each call is checked the way a
+ * caller would check it: one `isOk()` (and a value present, for reads).
+ */
+
+export function createBackend(target: RedisTarget, options: Partial<RedisBackendOptions> = {}): CacheBackend {
+  return createRedisBackend({ url: target.url, keyPrefix: `${target.prefix}:`, ...options });
+}
+
+function closer(backend: CacheBackend): () => Promise<void> {
+  return async () => {
+    await backend.close();
+  };
+}
+
+/** Plain strings, as the backend itself writes them, through a connection of their own. */
+async function seed(target: RedisTarget, entries: Parameters<RedisGetFactory>[1]): Promise<void> {
+  const client = new Redis(target.url);
+  try {
+    await storePlain(client, target, entries);
+  } finally {
+    client.disconnect();
+  }
+}
+
+type Answer<K extends 'get' | 'set' | 'getMany'> = Awaited<ReturnType<CacheBackend[K]>>;
+
+export const tiercacheRedisGet: RedisGetFactory = async (target, entries) => {
+  await seed(target, entries);
+  const backend = createBackend(target);
+  const { keys } = entries;
+  const { length } = keys;
+  const operation: Operation<Answer<'get'>> = {
+    call: (i) => backend.get(keys[i % length] as string),
+    isGood: (result) => result.isOk() && result.value !== null,
+    text: (result) => (result.isOk() ? (result.value ?? undefined) : undefined),
+  };
+  return { operation, close: closer(backend) } satisfies TimedClient;
+};
+
+export const tiercacheRedisSet: RedisSetFactory = async (target, entries, ttlSeconds) => {
+  const backend = createBackend(target);
+  const { keys, values } = entries;
+  const { length } = keys;
+  const operation: Operation<Answer<'set'>> = {
+    call: (i) => backend.set(keys[i % length] as string, values[i % length] as string, ttlSeconds),
+    isGood: (result) => result.isOk(),
+    text: (result) => (result.isOk() ? 'OK' : result.error.message),
+  };
+  return { operation, close: closer(backend) } satisfies TimedClient;
+};
+
+export const tiercacheRedisGetMany: RedisGetManyFactory = async (target, entries, batches) => {
+  await seed(target, entries);
+  const backend = createBackend(target);
+  const { length } = batches;
+  const operation: Operation<Answer<'getMany'>> = {
+    call: (i) => backend.getMany(batches[i % length] as readonly string[]),
+    isGood: (result) => {
+      if (result.isErr()) return false;
+      for (const value of result.value.values()) if (value === null) return false;
+      return true;
+    },
+    text: (result) =>
+      result.isOk() ? [...result.value.values()].map((value) => value ?? '∅').join('\n') : undefined,
+  };
+  return { operation, close: closer(backend) } satisfies TimedClient;
+};
+
+/** An outage client over any tiercache backend: `Ok(null)` is a miss, `Err` an error with its code. */
+export function tiercacheOutageClient(backend: CacheBackend): OutageClient {
+  return {
+    async works() {
+      const written = await backend.set('ready', 'yes');
+      const read = await backend.get('ready');
+      return written.isOk() && read.isOk() && read.value === 'yes';
+    },
+    async get(key) {
+      const result = await backend.get(key);
+      if (result.isErr()) return { answer: 'error', detail: result.error.code };
+      return { answer: result.value === null ? 'miss' : 'value' };
+    },
+    close: closer(backend),
+  };
+}
+
+export const tiercacheRedisOutage: OutageFactory = async (target) =>
+  tiercacheOutageClient(createBackend(target));
+
+export const tiercacheRedisOutageFastTimeout: OutageFactory = async (target) =>
+  tiercacheOutageClient(createBackend(target, { commandTimeout: 50 }));
+
+/** getOrSet on any tiercache backend, with a TTL of a minute. */
+export function tiercacheGetOrSet(backend: CacheBackend) {
+  return {
+    async getOrSet(key: string, loader: () => Promise<string>) {
+      const result = await backend.getOrSet(key, loader, { ttl: 60 });
+      return result.isOk() ? result.value : undefined;
+    },
+    close: closer(backend),
+  };
+}
+
+export const tiercacheRedisGetOrSet: GetOrSetFactory = async (target) =>
+  tiercacheGetOrSet(createBackend(target));
