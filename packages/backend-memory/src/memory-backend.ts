@@ -18,13 +18,12 @@ import {
   encodeJson,
   entriesToPairs,
   type GetOrSetOptions,
+  LoadThrough,
   lookupRates,
   type OperationName,
-  runLoader,
-  SingleFlight,
   toMilliseconds,
 } from '@tiercache/core';
-import { Err, Ok, type Result } from 'ts-results-es';
+import { Err, Ok } from 'ts-results-es';
 import { MemoryChangeFeed } from './memory-change-feed.js';
 import { createMemoryStore, entryBytes, type MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 import { addToCounter } from './redis-integer.js';
@@ -67,7 +66,7 @@ class MemoryBackend implements CacheBackend {
   readonly #ownsStore: boolean;
   readonly #defaultTtlMs: number;
   readonly #operations = createOperationCounts();
-  readonly #loads = new SingleFlight<Result<string, CacheError>>();
+  readonly #loads = new LoadThrough(NAME);
   #hits = 0;
   #misses = 0;
   #closed = false;
@@ -266,13 +265,11 @@ class MemoryBackend implements CacheBackend {
     const fullKey = this.keyPrefix + key;
     const cached = this.#read(fullKey);
     if (cached !== undefined) return new Ok(cached);
-    return this.#loads.run(fullKey, async () => {
-      const loaded = await runLoader(NAME, key, loader);
-      if (loaded.isErr()) return loaded;
-      const refused = this.#refuse('getOrSet', key) ?? this.#checkFits('getOrSet', key, loaded.value);
+    return this.#loads.load(fullKey, key, loader, (value) => {
+      const refused = this.#refuse('getOrSet', key) ?? this.#checkFits('getOrSet', key, value);
       if (refused) return new Err(refused);
-      this.#write(fullKey, loaded.value, options.ttl);
-      return loaded;
+      this.#write(fullKey, value, options.ttl);
+      return new Ok(undefined);
     });
   }
 

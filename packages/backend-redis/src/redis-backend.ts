@@ -19,10 +19,9 @@ import {
   entriesToPairs,
   escapeKeyPattern,
   type GetOrSetOptions,
+  LoadThrough,
   lookupRates,
   type OperationName,
-  runLoader,
-  SingleFlight,
   toMilliseconds,
 } from '@tiercache/core';
 import calculateSlot from 'cluster-key-slot';
@@ -131,7 +130,7 @@ class RedisBackend implements CacheBackend {
   /** Our own timer per call, for a caller's client that has no commandTimeout of its own. */
   readonly #needsOwnTimeout: boolean;
   readonly #operations = createOperationCounts();
-  readonly #loads = new SingleFlight<Result<string, CacheError>>();
+  readonly #loads = new LoadThrough(NAME);
   readonly #firstReady: Promise<void>;
   readonly #onError = (error: Error) => {
     this.#lastError = error;
@@ -357,12 +356,9 @@ class RedisBackend implements CacheBackend {
       return new Ok(cached.value);
     }
     this.#misses++;
-    return this.#loads.run(fullKey, async () => {
-      const loaded = await runLoader(NAME, key, loader);
-      if (loaded.isErr()) return loaded;
-      const stored = await this.#write('getOrSet', key, loaded.value, options.ttl);
-      return stored.isErr() ? stored : loaded;
-    });
+    return this.#loads.load(fullKey, key, loader, (value) =>
+      this.#write('getOrSet', key, value, options.ttl),
+    );
   }
 
   async getEntry(key: string): CacheResult<CacheEntry | null> {

@@ -21,9 +21,9 @@ import {
   entriesToPairs,
   type GetOrSetOptions,
   type KeyChange,
+  LoadThrough,
   lookupRates,
   type OperationName,
-  runLoader,
   SingleFlight,
 } from '@tiercache/core';
 import { Err, Ok, type Result } from 'ts-results-es';
@@ -84,7 +84,7 @@ class TieredBackend implements CacheBackend {
   readonly #breaker: CircuitBreaker;
   readonly #operations = createOperationCounts();
   readonly #reads = new SingleFlight<Result<string | null, CacheError>>();
-  readonly #loads = new SingleFlight<Result<string, CacheError>>();
+  readonly #loads = new LoadThrough(NAME);
   readonly #unsubscribe: (() => void) | undefined;
   /**
    * The read-through or write in flight for each key. An invalidation, or a later write, removes or replaces
@@ -310,16 +310,9 @@ class TieredBackend implements CacheBackend {
     const cached = await this.#readThrough('getOrSet', key);
     if (cached.isErr()) return cached;
     if (cached.value !== null) return new Ok(cached.value);
-    return this.#loads.run(key, async () => {
-      const loaded = await runLoader(NAME, key, loader);
-      if (loaded.isErr()) return loaded;
-      const stored = await this.#writeThrough(
-        'getOrSet',
-        [[key, loaded.value]],
-        options.ttl ?? this.#defaultTtl,
-      );
-      return stored.isErr() ? stored : loaded;
-    });
+    return this.#loads.load(key, key, loader, (value) =>
+      this.#writeThrough('getOrSet', [[key, value]], options.ttl ?? this.#defaultTtl),
+    );
   }
 
   async getEntry(key: string): CacheResult<CacheEntry | null> {

@@ -28,5 +28,5 @@ export type { CacheErrorCode, CacheErrorDetails } from './cache-error.js';
 export { CacheError } from './cache-error.js';
 export { decodeJson, encodeJson } from './json.js';
 export { compileKeyPattern, escapeKeyPattern } from './key-pattern.js';
-export { runLoader, SingleFlight } from './loader.js';
+export { LoadThrough, SingleFlight } from './loader.js';
 export { createOperationCounts, lookupRates } from './stats.js';

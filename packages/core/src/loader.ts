@@ -6,7 +6,7 @@ import { CacheError } from './cache-error.js';
  * Calls a getOrSet loader and turns whatever it does into a Result: a thrown error, a rejection or a
  * non-string value becomes `Err` `LOADER`, so a loader bug never escapes as an exception.
  */
-export async function runLoader(
+async function runLoader(
   backend: string,
   key: string,
   loader: () => string | Promise<string>,
@@ -50,5 +50,33 @@ export class SingleFlight<T> {
   /** `forget` for every key. */
   forgetAll(): void {
     this.#inFlight.clear();
+  }
+}
+
+/**
+ * getOrSet's miss path, the same for every backend: concurrent misses on one key in this process share one
+ * loader call, and the loaded value is stored before anyone gets it. A store that fails answers its `Err`.
+ */
+export class LoadThrough {
+  readonly #backend: string;
+  readonly #flights = new SingleFlight<Result<string, CacheError>>();
+
+  constructor(backend: string) {
+    this.#backend = backend;
+  }
+
+  /** `flightKey` names the key as the store sees it (prefixed), `key` as the caller gave it (for errors). */
+  load(
+    flightKey: string,
+    key: string,
+    loader: () => string | Promise<string>,
+    store: (value: string) => Result<void, CacheError> | Promise<Result<void, CacheError>>,
+  ): Promise<Result<string, CacheError>> {
+    return this.#flights.run(flightKey, async () => {
+      const loaded = await runLoader(this.#backend, key, loader);
+      if (loaded.isErr()) return loaded;
+      const stored = await store(loaded.value);
+      return stored.isErr() ? stored : loaded;
+    });
   }
 }

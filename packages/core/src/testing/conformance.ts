@@ -458,12 +458,20 @@ export function describeConformance(target: ConformanceTarget): void {
       it('concurrent misses on one key share a single loader call', async () => {
         const cache = await make();
         let calls = 0;
+        let release: () => void = () => {};
+        const gate = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        // The loader finishes only once every call has been made, so all ten overlap.
         const loader = async () => {
           calls++;
-          await sleep(20);
+          await gate;
           return 'shared';
         };
-        const results = await Promise.all(Array.from({ length: 10 }, () => cache.getOrSet('k', loader)));
+        const pending = Array.from({ length: 10 }, () => cache.getOrSet('k', loader));
+        while (calls === 0) await new Promise((resolve) => setImmediate(resolve));
+        release();
+        const results = await Promise.all(pending);
         expect(results.map(ok)).toEqual(Array(10).fill('shared'));
         expect(calls).toBe(1);
       });
@@ -622,6 +630,26 @@ export function describeConformance(target: ConformanceTarget): void {
         expect(entry?.ttl).toBeGreaterThan(10 - slack - 0.001);
         expect(entry?.expiresAt).toBeGreaterThan(0);
         expect(ok(await cache.getEntry('absent'))).toBeNull();
+      });
+    });
+
+    describe('getEntries', () => {
+      it('where a backend offers getEntries, it answers values and TTLs in the order asked, each key once', async () => {
+        const cache = await make();
+        if (!cache.getEntries) {
+          expect(cache.getEntries).toBeUndefined();
+          return;
+        }
+        ok(await cache.set('a', '1', 10));
+        ok(await cache.set('b', '2'));
+        const found = ok(await cache.getEntries(['b', 'missing', 'a', 'b']));
+        expect([...found.keys()]).toEqual(['b', 'missing', 'a']);
+        expect(found.get('b')).toMatchObject({ key: 'b', value: '2', ttl: null });
+        expect(found.get('missing')).toBeNull();
+        expect(found.get('a')?.value).toBe('1');
+        expect(found.get('a')?.ttl).toBeLessThanOrEqual(10);
+        expect(found.get('a')?.ttl).toBeGreaterThan(10 - slack - 0.001);
+        err(await cache.getEntries(['ok', ''] as never), 'INVALID_ARGUMENT');
       });
     });
 
