@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createRedisBackend } from '@tiercache/backend-redis';
 import { createTieredBackend } from '@tiercache/backend-tiered';
-import { type RedisForTests, useRedisForTests } from '@tiercache/redis-harness';
+import { eventually, type RedisForTests, useRedisForTests } from '@tiercache/redis-harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CatalogStats, createCatalogServer } from '../src/catalog-server.js';
 import { ProductSource } from '../src/product-source.js';
@@ -17,7 +17,7 @@ describe('the catalog service behind a tiered cache', () => {
     const l2 = createRedisBackend({ url: redis.url, keyPrefix: `catalog-test:${process.pid}:` });
     const cache = createTieredBackend({ l1: { maxEntries: 100 }, l2 });
     // L1 keeps copies only once Redis's invalidations can reach it.
-    while (!l2.changes?.armed) await new Promise((resolve) => setTimeout(resolve, 5));
+    await eventually('the invalidation feed to be armed', () => l2.changes?.armed === true);
     const source = new ProductSource(10, 1);
     const server = createCatalogServer(cache, source);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

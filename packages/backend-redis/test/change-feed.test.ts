@@ -1,5 +1,5 @@
 import type { CacheBackend, ChangeEvent, ChangeFeed } from '@tiercache/core';
-import { type RedisServer, startRedisServer } from '@tiercache/redis-harness';
+import { eventually, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisBackend, type RedisBackendOptions } from '../src/index.js';
@@ -69,15 +69,6 @@ function listen(cache: CacheBackend) {
     /** The key changes heard (no `lost` / `armed`). */
     changes: () => events.filter((event) => event.type !== 'lost' && event.type !== 'armed'),
   };
-}
-
-/** Polls `check` until it holds, failing with `what` after `withinMs`. */
-async function eventually(what: string, check: () => boolean | Promise<boolean>, withinMs = 5_000) {
-  const deadline = Date.now() + withinMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${withinMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 async function armed(...caches: CacheBackend[]): Promise<void> {

@@ -1,6 +1,7 @@
 import type { CacheBackend, ChangeEvent } from '@tiercache/core';
 import { describeConformance } from '@tiercache/core/testing';
 import {
+  eventually as eventuallyWithin,
   type RedisCluster,
   type RedisServer,
   startRedisCluster,
@@ -41,13 +42,9 @@ function listen(cache: CacheBackend) {
   };
 }
 
-async function eventually(what: string, check: () => boolean | Promise<boolean>, withinMs = 20_000) {
-  const deadline = Date.now() + withinMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${withinMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Cluster failovers take seconds: a longer default wait. */
+const eventually = (what: string, check: () => boolean | Promise<boolean>, withinMs = 20_000) =>
+  eventuallyWithin(what, check, withinMs);
 
 /** The master that holds `fullKey`, asked of the nodes themselves (a non-owner answers MOVED). */
 async function ownerOf(fullKey: string): Promise<RedisServer | undefined> {

@@ -1,5 +1,5 @@
 import type { CacheBackend, CacheError } from '@tiercache/core';
-import { type RedisServer, startRedisServer } from '@tiercache/redis-harness';
+import { eventually, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
 import { Redis } from 'ioredis';
 import type { Result } from 'ts-results-es';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,7 +12,8 @@ import { createRedisBackend } from '../src/index.js';
  */
 
 const TIMEOUT_MS = 100;
-const MARGIN_MS = 150;
+// Generous for a loaded 2-core machine, and still far below the seconds other clients hang for.
+const MARGIN_MS = 400;
 
 function codeOf(result: Result<unknown, CacheError>): string {
   return result.isErr() ? result.error.code : 'OK';
@@ -22,15 +23,6 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now();
   const value = await work();
   return [value, performance.now() - started];
-}
-
-/** Polls until `check` passes, for recoveries whose timing belongs to reconnect backoff, not to the test. */
-async function eventually(check: () => Promise<boolean>, withinMs = 10_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${withinMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 let server: RedisServer;
@@ -79,7 +71,7 @@ describe('a hung server (SIGSTOP)', () => {
     );
     server.resume();
     // The set above timed out on our side but reached Redis once it woke: a timeout means "unknown outcome".
-    await eventually(async () => codeOf(await cache.get('k')) === 'OK');
+    await eventually('the server to answer again', async () => codeOf(await cache.get('k')) === 'OK');
     expect((await cache.get('k')).unwrap()).toMatch(/^[vx]$/);
   });
 
@@ -108,10 +100,11 @@ describe('a dead server (SIGKILL)', () => {
     for (let i = 0; i < 20; i++) {
       const [result, elapsed] = await timed(() => cache.get('k'));
       expect(codeOf(result)).toBe('CONNECTION');
-      expect(elapsed).toBeLessThan(25);
+      // Far below the 100 ms timeout: the call did not wait for the server, it failed at once.
+      expect(elapsed).toBeLessThan(TIMEOUT_MS / 2);
     }
     await server.restart();
-    await eventually(async () => codeOf(await cache.set('k', 'back')) === 'OK');
+    await eventually('the server to answer again', async () => codeOf(await cache.set('k', 'back')) === 'OK');
     expect((await cache.get('k')).unwrap()).toBe('back');
   });
 
@@ -134,7 +127,7 @@ describe('a dead server (SIGKILL)', () => {
       await server.kill();
       expect(codeOf(await cache.get('k'))).not.toBe('OK');
       await server.restart();
-      await eventually(async () => codeOf(await cache.ping()) === 'OK');
+      await eventually('the server to answer again', async () => codeOf(await cache.ping()) === 'OK');
     }
     expect(listeners()).toEqual(before);
   });
@@ -159,14 +152,17 @@ describe('a server that refuses writes', () => {
     const replica = await startRedisServer({ args: ['--replicaof', master.host, String(master.port)] });
     try {
       await master.cli('SET', 'shared', 'from-master');
-      await eventually(async () => (await replica.cli('GET', 'shared')) === 'from-master');
+      await eventually(
+        'the server to answer again',
+        async () => (await replica.cli('GET', 'shared')) === 'from-master',
+      );
       const cache = createRedisBackend({ url: replica.url, commandTimeout: TIMEOUT_MS });
       opened.push(cache);
       const write = await cache.set('k', 'v');
       expect(codeOf(write)).toBe('BACKEND');
       expect(write.isErr() && write.error.message).toContain('READONLY');
       expect((await cache.get('shared')).unwrap()).toBe('from-master');
-      expect((await cache.get('shared')).unwrap()).toBe('from-master');
+      expect((await cache.exists('k')).unwrap()).toBe(false); // the refused write left nothing behind
     } finally {
       await replica.stop();
     }

@@ -1,5 +1,10 @@
 import type { ChangeEvent } from '@tiercache/core';
-import { type RedisSentinelSetup, startRedisSentinel, waitForReplication } from '@tiercache/redis-harness';
+import {
+  eventually,
+  type RedisSentinelSetup,
+  startRedisSentinel,
+  waitForReplication,
+} from '@tiercache/redis-harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisBackend } from '../src/index.js';
 
@@ -60,26 +65,23 @@ describe('the change feed through Sentinel', () => {
     const events: ChangeEvent[] = [];
     cache.changes?.subscribe((event) => events.push(event));
     const heardKeys = () => events.flatMap((event) => (event.type === 'keys' ? event.keys : []));
-    const until = async (what: string, check: () => boolean | Promise<boolean>) => {
-      const deadline = Date.now() + 20_000;
-      while (!(await check())) {
-        if (Date.now() > deadline) throw new Error(`not within 20 s: ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    };
-    await until('armed', () => cache.changes?.armed === true);
+    await eventually('armed', () => cache.changes?.armed === true, 20_000);
     await own.master.cli('SET', 'feed:before', 'v');
-    await until('the write before the failover', () => heardKeys().includes('before'));
+    await eventually('the write before the failover', () => heardKeys().includes('before'), 20_000);
     await own.failover();
-    await until('lost', () => events.some((event) => event.type === 'lost'));
+    await eventually('lost', () => events.some((event) => event.type === 'lost'), 20_000);
     // Write on the new master until the feed, re-armed there, hears it.
     let attempt = 0;
-    await until('a write on the new master', async () => {
-      const key = `after-${++attempt}`;
-      await own.master.cli('SET', `feed:${key}`, 'v');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      return heardKeys().includes(key);
-    });
+    await eventually(
+      'a write on the new master',
+      async () => {
+        const key = `after-${++attempt}`;
+        await own.master.cli('SET', `feed:${key}`, 'v');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return heardKeys().includes(key);
+      },
+      20_000,
+    );
     expect(cache.changes?.armed).toBe(true);
     await cache.close();
   }, 60_000);

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { createMemoryBackend } from '@tiercache/backend-memory';
 import { createRedisBackend } from '@tiercache/backend-redis';
 import type { CacheBackend } from '@tiercache/core';
-import { type RedisServer, startRedisServer } from '@tiercache/redis-harness';
+import { eventually, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
 import { Redis } from 'ioredis';
 import { Ok } from 'ts-results-es';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -51,19 +51,9 @@ function createTieredL1() {
   return createMemoryBackend({ maxEntries: 1000 });
 }
 
-/** Polls until `check` holds; the deadline is far above what coherence takes (a few ms), far below l1Ttl. */
-async function eventually(check: () => Promise<boolean>, withinMs = 3000): Promise<number> {
-  const started = performance.now();
-  while (!(await check())) {
-    if (performance.now() - started > withinMs) throw new Error(`not within ${withinMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  return performance.now() - started;
-}
-
 /** Reads until the value has been copied into L1 (the feed must be armed first). */
 async function warm(cache: CacheBackend, l1: CacheBackend, key: string): Promise<void> {
-  await eventually(async () => {
+  await eventually('the change to reach L1', async () => {
     await cache.get(key);
     return (await l1.exists(key)).unwrap();
   });
@@ -87,7 +77,7 @@ describe('tiered over Redis: coherence', () => {
       'price',
       '120',
     ]);
-    await eventually(async () => (await cache.get('price')).unwrap() === '120');
+    await eventually('the change to reach L1', async () => (await cache.get('price')).unwrap() === '120');
   }, 30_000);
 
   it('writes by plain Redis clients (another language, redis-cli) reach this L1', async () => {
@@ -95,20 +85,29 @@ describe('tiered over Redis: coherence', () => {
     await cache.set('k', 'v1');
     await warm(cache, l1, 'k');
     await plain.set(`${keyPrefix}k`, 'from-ioredis');
-    await eventually(async () => (await cache.get('k')).unwrap() === 'from-ioredis');
+    await eventually(
+      'the change to reach L1',
+      async () => (await cache.get('k')).unwrap() === 'from-ioredis',
+    );
     await server.cli('SET', `${keyPrefix}k`, 'from-redis-cli');
-    await eventually(async () => (await cache.get('k')).unwrap() === 'from-redis-cli');
+    await eventually(
+      'the change to reach L1',
+      async () => (await cache.get('k')).unwrap() === 'from-redis-cli',
+    );
     await server.cli('DEL', `${keyPrefix}k`);
-    await eventually(async () => (await cache.get('k')).unwrap() === null);
+    await eventually('the change to reach L1', async () => (await cache.get('k')).unwrap() === null);
   });
 
   it('a key expiring in Redis leaves L1 too, even when L1 was told a longer life', async () => {
     // L2's defaultTtl is invisible to the tiered layer, which gives the copy l1Ttl (300 s).
     const { cache, l1, l2 } = tiered({ l2Options: { defaultTtl: 0.3 } });
-    await eventually(async () => l2.changes?.armed === true);
+    await eventually('the change to reach L1', async () => l2.changes?.armed === true);
     await cache.set('short-lived', 'v');
     expect((await l1.ttl('short-lived')).unwrap()).toBeGreaterThan(100);
-    await eventually(async () => (await cache.get('short-lived')).unwrap() === null);
+    await eventually(
+      'the change to reach L1',
+      async () => (await cache.get('short-lived')).unwrap() === null,
+    );
   });
 
   it('a read-through that began before an invalidation does not put the old value into L1', async () => {
@@ -140,10 +139,10 @@ describe('tiered over Redis: coherence', () => {
     const cache = createTieredBackend({ l1, l2: slowL2 });
     opened.push(cache);
     await plain.set(`${keyPrefix}k`, 'old');
-    await eventually(async () => l2.changes?.armed === true);
+    await eventually('the change to reach L1', async () => l2.changes?.armed === true);
     const pending = cache.get('k');
     await plain.set(`${keyPrefix}k`, 'new');
-    await eventually(async () => heard > 0);
+    await eventually('the change to reach L1', async () => heard > 0);
     release();
     expect((await pending).unwrap()).toBe('old');
     expect((await l1.exists('k')).unwrap()).toBe(false);
@@ -155,11 +154,14 @@ describe('tiered over Redis: coherence', () => {
     await cache.set('k', 'v');
     await warm(cache, l1, 'k');
     await server.cli('CLIENT', 'KILL', 'TYPE', 'pubsub');
-    await eventually(async () => !(await l1.exists('k')).unwrap());
-    await eventually(async () => l2.changes?.armed === true);
+    await eventually('the change to reach L1', async () => !(await l1.exists('k')).unwrap());
+    await eventually('the change to reach L1', async () => l2.changes?.armed === true);
     await warm(cache, l1, 'k');
     await plain.set(`${(l2 as CacheBackend).keyPrefix}k`, 'after re-arm');
-    await eventually(async () => (await cache.get('k')).unwrap() === 'after re-arm');
+    await eventually(
+      'the change to reach L1',
+      async () => (await cache.get('k')).unwrap() === 'after re-arm',
+    );
   });
 });
 
@@ -173,7 +175,7 @@ describe('tiered over Redis: outages', () => {
     });
     try {
       await cache.set('cached', 'v');
-      await eventually(async () => {
+      await eventually('the change to reach L1', async () => {
         await cache.get('cached');
         return (await cache.stats()).unwrap().tiers?.l1?.totalKeys === 1;
       });
@@ -189,13 +191,14 @@ describe('tiered over Redis: outages', () => {
           const miss = await cache.get(`miss-${i}`);
           expect(miss.isErr() && miss.error.code).toBe('TIMEOUT');
         });
-        expect(elapsed).toBeLessThan(100 + 150);
+        expect(elapsed).toBeLessThan(100 + 400);
       }
       const refused = await timed(async () => {
         const miss = await cache.get('miss-after');
         expect(miss.isErr() && miss.error.code).toBe('CONNECTION');
       });
-      expect(refused).toBeLessThan(5);
+      // Without the breaker it would wait the 100 ms timeout; the bench measures the real figure (< 1 ms).
+      expect(refused).toBeLessThan(50);
       expect((await cache.get('cached')).unwrap()).toBe('v');
     } finally {
       own.resume();
@@ -221,7 +224,7 @@ describe('tiered over Redis: outages', () => {
       const miss = await cache.get('absent');
       expect(miss.isErr() && miss.error.code).toBe('CONNECTION');
       await own.restart();
-      await eventually(async () => (await cache.set('k', 'back')).isOk(), 5000);
+      await eventually('the change to reach L1', async () => (await cache.set('k', 'back')).isOk(), 5000);
       expect((await cache.get('k')).unwrap()).toBe('back');
     } finally {
       await cache.close();

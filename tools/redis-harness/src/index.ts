@@ -1,5 +1,6 @@
 export type { RedisBinaries } from './binaries.js';
 export { redisBinaries } from './binaries.js';
+export { eventually } from './poll.js';
 export type { RedisCluster, StartRedisClusterOptions } from './redis-cluster.js';
 export { startRedisCluster } from './redis-cluster.js';
 export type { RedisSentinelSetup, StartRedisSentinelOptions } from './redis-sentinel.js';

@@ -36,3 +36,17 @@ export async function pollUntil<T>(options: PollOptions, attempt: () => Promise<
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Waits until `check` holds, polling every 10 ms; fails with `what` after `withinMs`. For tests whose
+ * condition depends on a real server (a reconnect, a failover, a message on the wire) rather than on a clock.
+ */
+export async function eventually(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  withinMs = 5_000,
+): Promise<void> {
+  await pollUntil({ description: what, timeoutMs: withinMs, intervalMs: 10 }, async () =>
+    (await check()) ? true : undefined,
+  );
+}

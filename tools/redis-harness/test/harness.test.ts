@@ -245,7 +245,7 @@ describe('startRedisSentinel', () => {
 });
 
 describe('useRedisForTests', () => {
-  it('uses REDIS_URL when it is set, and never stops that server', async () => {
+  it('uses REDIS_URL when it is set, and starts no server of its own', async () => {
     const previous = process.env.REDIS_URL;
     // Nothing connects to this address: the harness only hands it back.
     process.env.REDIS_URL = 'redis://127.0.0.1:1/';
