@@ -45,7 +45,8 @@ function isConnectionFailure(text: string): boolean {
     text.includes('ECONNRESET') ||
     text.includes('EPIPE') ||
     text.includes('ETIMEDOUT') ||
-    text.includes('MaxRetriesPerRequest') ||
+    // ioredis rejects commands in flight when the connection drops with this (maxRetriesPerRequest is 0).
+    text.includes('max retries per request') ||
     text.includes('CLUSTERDOWN') ||
     text.includes('None of startup nodes is available') ||
     text.includes('TRYAGAIN')
