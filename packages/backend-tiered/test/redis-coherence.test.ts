@@ -118,6 +118,10 @@ describe('tiered over Redis: coherence', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
+    let replied: () => void = () => {};
+    const reply = new Promise<void>((resolve) => {
+      replied = resolve;
+    });
     let heard = 0;
     l2.changes?.subscribe((event) => {
       if (event.type === 'keys') heard++;
@@ -128,6 +132,7 @@ describe('tiered over Redis: coherence', () => {
         if (property === 'getEntry') {
           return async (key: string) => {
             const entry = (await target.getEntry?.(key)) ?? new Ok(null);
+            replied();
             await gate;
             return entry;
           };
@@ -141,6 +146,7 @@ describe('tiered over Redis: coherence', () => {
     await plain.set(`${keyPrefix}k`, 'old');
     await eventually('the change to reach L1', async () => l2.changes?.armed === true);
     const pending = cache.get('k');
+    await reply;
     await plain.set(`${keyPrefix}k`, 'new');
     await eventually('the change to reach L1', async () => heard > 0);
     release();
