@@ -148,8 +148,13 @@ describe('pnpm bench --smoke', () => {
 
   it('reports ops/s, latency and the ratio to the better raw ioredis for the Redis call scenarios', () => {
     const subjects: Record<string, string[]> = {
-      'redis-get-64': ['ioredis', 'ioredis (auto-pipelined)', 'tiercache redis'],
-      'redis-set-ttl-64': ['ioredis', 'ioredis (auto-pipelined)', 'tiercache redis'],
+      'redis-get-64': ['ioredis', 'ioredis (auto-pipelined)', 'ioredis (corked per tick)', 'tiercache redis'],
+      'redis-set-ttl-64': [
+        'ioredis',
+        'ioredis (auto-pipelined)',
+        'ioredis (corked per tick)',
+        'tiercache redis',
+      ],
       'redis-getmany-100': [
         'ioredis',
         'ioredis (auto-pipelined)',
@@ -174,6 +179,9 @@ describe('pnpm bench --smoke', () => {
       const floors = result.subjects.filter((subject) => subject.role === 'floor');
       expect(Math.max(...floors.map((subject) => subject.metrics.ratioToFloor as number))).toBe(1);
       expect(result.verdicts[0]?.text).toMatch(targets[name] as RegExp);
+      if (name !== 'redis-getmany-100') {
+        expect(result.verdicts[1]?.text).toMatch(/× ioredis \(corked per tick\)$/);
+      }
     }
     expect(scenario('redis-getmany-100').verdicts[1]?.text).toMatch(/× best peer/);
   });

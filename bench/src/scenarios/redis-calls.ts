@@ -152,6 +152,16 @@ export function defineRedisCallScenario(spec: RedisCallSpec): Scenario {
           detail: `${thousands(ours)} vs ${thousands(floor.opsPerSec)} ${spec.unit}/s of ${floor.name}`,
         },
       ];
+      for (const subject of spec.subjects.filter((candidate) => candidate.role === 'baseline')) {
+        const baseline = medians[subject.name]?.opsPerSec;
+        if (baseline === undefined) continue;
+        verdicts.push({
+          text: `${spec.verdictLabel}: ${ratio(ours / baseline)} × ${subject.name}`,
+          value: ours / baseline,
+          comparedWith: subject.name,
+          detail: `${thousands(ours)} vs ${thousands(baseline)} ${spec.unit}/s`,
+        });
+      }
       const peers = spec.subjects.filter((subject) => subject.role === 'peer' && medians[subject.name]);
       const best = peers.reduce<{ name: string; opsPerSec: number } | undefined>((leader, subject) => {
         const opsPerSec = medians[subject.name]?.opsPerSec as number;

@@ -13,7 +13,8 @@ export const redisSetTtl64 = defineRedisCallScenario({
       'latency from a separate batch. Every call is checked to answer OK; afterwards every key is checked, ' +
       'through a plain connection, to hold its value with a TTL of at most the one set.',
     'Keys are overwritten over and over with the same values; each write replaces the TTL.',
-    'The floor is the faster of plain and auto-pipelined raw ioredis in the same run.',
+    'The floor is the faster of plain and auto-pipelined raw ioredis in the same run. The baseline corks ' +
+      'ioredis by hand as tiercache does, as in redis-get-64.',
   ],
   subjects: [
     {
@@ -34,6 +35,16 @@ export const redisSetTtl64 = defineRedisCallScenario({
       load: async () => {
         const { ioredisSetAutoPipelined } = await import('../subjects/ioredis.js');
         return (target, entries) => ioredisSetAutoPipelined(target, entries, TTL_SECONDS);
+      },
+    },
+    {
+      name: 'ioredis (corked per tick)',
+      role: 'baseline',
+      packages: ['ioredis'],
+      setup: `new Redis(url); redis.stream.cork() at the first call of each tick, uncork() on process.nextTick; await redis.set(prefix + k, v, 'PX', ${TTL_SECONDS * 1000})`,
+      load: async () => {
+        const { ioredisSetCorked } = await import('../subjects/ioredis.js');
+        return (target, entries) => ioredisSetCorked(target, entries, TTL_SECONDS);
       },
     },
     {
