@@ -9,7 +9,7 @@ import {
 } from '@tiercache/redis-harness';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisBackend } from '../src/index.js';
 
 /*
@@ -22,13 +22,21 @@ beforeAll(async () => {
 }, 90_000);
 afterAll(() => cluster.stop());
 
+/** Backends a test made, closed after it whether it passed or not (closing twice is harmless). */
+const opened: CacheBackend[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((cache) => cache.close()));
+});
+
 function clusterBackend(keyPrefix: string): CacheBackend {
-  return createRedisBackend({
+  const cache = createRedisBackend({
     cluster: { nodes: cluster.startupNodes },
     keyPrefix,
     commandTimeout: 1000,
     changeFeed: { heartbeatMs: 200 },
   });
+  opened.push(cache);
+  return cache;
 }
 
 /** Subscribes to the backend's feed and keeps every event. */
@@ -71,7 +79,6 @@ describe('redis cluster specifics', () => {
     expect([...found.values()]).toEqual([...keys].reverse().map((key) => `value-${key}`));
     const ttl = (await cache.ttl('key-7')).unwrap();
     expect(ttl).toBeGreaterThan(59);
-    await cache.close();
   });
 
   it('deletePattern and flush reach keys on every master', async () => {
@@ -85,7 +92,6 @@ describe('redis cluster specifics', () => {
     expect((await cache.stats()).unwrap().totalKeys).toBe(49);
     await cache.flush();
     expect((await cache.stats()).unwrap().totalKeys).toBe(0);
-    await cache.close();
   });
 
   it('getEntries reads keys of many slots in the order asked, with their TTLs', async () => {
@@ -104,7 +110,6 @@ describe('redis cluster specifics', () => {
       expect(entry?.ttl).toBeGreaterThan(59);
       expect(entry?.ttl).toBeLessThanOrEqual(60);
     }
-    await cache.close();
   });
 
   it('the change feed hears writes by others on every master, not its own, and announcements', async () => {
@@ -127,8 +132,6 @@ describe('redis cluster specifics', () => {
       expect(heard.changes().at(-1)).toEqual({ type: 'pattern', pattern: 'k*' });
     } finally {
       outside.disconnect();
-      await cache.close();
-      await other.close();
     }
   });
 
@@ -161,7 +164,6 @@ describe('redis cluster specifics', () => {
     }
     expect(value).toBe('still here');
     expect((await cache.set('after', 'failover')).isOk()).toBe(true);
-    await cache.close();
   }, 60_000);
 });
 
@@ -173,7 +175,7 @@ describe('redis cluster change feed through a failover', () => {
     try {
       const heard = listen(cache);
       await eventually('armed', () => cache.changes?.armed === true);
-      // A key on a master that still has a replica (the test above already failed one over).
+      // A key on a master that still has a replica: when the whole file runs, the test above failed one over.
       let victim: RedisServer | undefined;
       let key = '';
       for (let i = 0; victim === undefined && i < 50; i++) {
@@ -202,7 +204,6 @@ describe('redis cluster change feed through a failover', () => {
       });
     } finally {
       outside.disconnect();
-      await cache.close();
     }
   }, 60_000);
 });
