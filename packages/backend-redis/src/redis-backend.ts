@@ -504,6 +504,7 @@ class RedisBackend implements CacheBackend {
         const again = this.#availability(operation, key);
         if (again instanceof CacheError) return new Err(again);
       }
+      this.#writes.hold();
       const pending = exchange();
       if (this.#needsOwnTimeout) {
         const answered = await withinTime(pending, this.#timeoutMs);
