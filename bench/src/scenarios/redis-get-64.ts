@@ -26,7 +26,8 @@ export const redisGet64 = defineRedisCallScenario({
     'Every call is checked to find a value, and the first calls to read back exactly what was stored. Raw ' +
       'ioredis is given its keys with the prefix already joined on; tiercache joins its keyPrefix per call.',
     'The floor ("× floor") is the faster of the two raw ioredis clients in the same run: plain, and with ' +
-      'enableAutoPipelining (which tiercache leaves off by default: the runs here found it slower for this load).',
+      'enableAutoPipelining (which tiercache leaves off by default: its own batching of writes per tick does ' +
+      "without auto-pipelining's wait for setImmediate and its pipeline per batch).",
     'tiercache corks its socket until the end of each tick, so the commands that one batch of replies sets off ' +
       'leave in one writev instead of one write(2) each; that is where it overtakes raw ioredis. The baseline ' +
       '"ioredis (corked per tick)" does the same by hand and nothing else: the distance between it and ' +
