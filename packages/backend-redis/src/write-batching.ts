@@ -7,8 +7,8 @@ import { Cluster, type Redis } from 'ioredis';
  * ioredis writes each command to its socket at once: one `write(2)` per command, which on loopback costs more
  * than all of ioredis's own work for a GET. With many calls in flight, one reply batch wakes many callers in
  * the same turn, and each sends its next command; corking the socket until `process.nextTick` turns those
- * sends into one `writev`. The tick runs before any I/O, so a lone call waits for nothing but the microtasks
- * already queued. (node-redis corks its socket the same way; ioredis's auto-pipelining instead waits for
+ * sends into one `writev`. The tick's end comes before any I/O, so a lone call waits only for the callbacks
+ * and microtasks already queued in this turn. (node-redis corks its socket the same way; ioredis's auto-pipelining instead waits for
  * `setImmediate` and builds a pipeline per batch, which costs more than it saves here.)
  */
 export class WriteBatcher {
