@@ -197,7 +197,9 @@ class TieredBackend implements CacheBackend {
     this.#operations.exists++;
     const refused = this.#refuse('exists', key);
     if (refused) return new Err(refused);
-    if (typeof this.#l1.readSync?.(key) === 'string') return new Ok(true);
+    // L1's own exists, not readSync: a look at a key is not a read of it in L1's hit counts.
+    const local = await this.#l1.exists(key);
+    if (local.isOk() && local.value) return local;
     const reply = await this.#callL2('exists', key, () => this.#l2.exists(key));
     return reply.isErr() && this.#missOnFailure && UNREACHABLE.has(reply.error.code) ? new Ok(false) : reply;
   }

@@ -52,6 +52,20 @@ describe('reads', () => {
     expect(after).toEqual({ ...before, stats: before.stats + 1 });
   });
 
+  it('exists answers from L1 without asking L2 or counting a read in L1', async () => {
+    const { cache, l1, l2 } = setup();
+    await cache.set('k', 'v');
+    const l1Before = (await l1.stats()).unwrap();
+    const l2Before = (await l2.stats()).unwrap().operations;
+    expect((await cache.exists('k')).unwrap()).toBe(true);
+    const l1After = (await l1.stats()).unwrap();
+    expect(l1After.hits).toBe(l1Before.hits);
+    expect(l1After.operations.get).toBe(l1Before.operations.get);
+    expect(l1After.operations.exists).toBe(l1Before.operations.exists + 1);
+    expect((await l2.stats()).unwrap().operations).toEqual({ ...l2Before, stats: l2Before.stats + 1 });
+    expect((await cache.exists('absent')).unwrap()).toBe(false);
+  });
+
   it('an L1 miss reads L2 once and fills L1 with what L2 has left, capped by l1Ttl', async () => {
     const { cache, l1, plainWriter } = setup({ l1Ttl: 30 });
     await plainWriter.set('short', 'v', 10);
