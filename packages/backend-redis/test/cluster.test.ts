@@ -63,6 +63,25 @@ async function ownerOf(fullKey: string): Promise<RedisServer | undefined> {
   return undefined;
 }
 
+/**
+ * Moves one hash slot and its keys from one master to another, as `redis-cli --cluster reshard` does: mark it
+ * importing and migrating, MIGRATE its keys, then give it to the new master on every master.
+ */
+async function moveSlot(slot: number, from: RedisServer, to: RedisServer): Promise<void> {
+  const [fromId, toId] = await Promise.all([from.cli('CLUSTER', 'MYID'), to.cli('CLUSTER', 'MYID')]);
+  await to.cli('CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', fromId);
+  await from.cli('CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', toId);
+  for (;;) {
+    const keys = (await from.cli('CLUSTER', 'GETKEYSINSLOT', String(slot), '100'))
+      .split('\n')
+      .filter(Boolean);
+    if (keys.length === 0) break;
+    await from.cli('MIGRATE', to.host, String(to.port), '', '0', '5000', 'KEYS', ...keys);
+  }
+  for (const node of await cluster.masters())
+    await node.cli('CLUSTER', 'SETSLOT', String(slot), 'NODE', toId);
+}
+
 describeConformance({ name: 'redis cluster', create: ({ keyPrefix }) => clusterBackend(keyPrefix) });
 
 describe('redis cluster specifics', () => {
@@ -133,6 +152,40 @@ describe('redis cluster specifics', () => {
     } finally {
       outside.disconnect();
     }
+  });
+
+  it('follows a slot moved to another master (MOVED), and its feed hears the keys there', async () => {
+    const cache = clusterBackend('moved:');
+    const heard = listen(cache);
+    await eventually('armed', () => cache.changes?.armed === true);
+    // One hash tag puts every key in one slot; `elsewhere` stays where it is.
+    const keys = ['{t}a', '{t}b', '{t}c'];
+    const slot = calculateSlot('moved:{t}a');
+    expect(
+      (await cache.setMany({ ...Object.fromEntries(keys.map((k) => [k, `v-${k}`])), elsewhere: 'e' })).isOk(),
+    ).toBe(true);
+    const from = await ownerOf('moved:{t}a');
+    const to = (await cluster.masters()).find((node) => node !== from);
+    if (!from || !to) throw new Error('need the owner of the slot and another master');
+    await moveSlot(slot, from, to);
+    expect(await ownerOf('moved:{t}a')).toBe(to);
+    // The client still maps the slot to its old master: each call must follow the MOVED answer.
+    expect((await cache.get('{t}a')).unwrap()).toBe('v-{t}a');
+    expect((await cache.set('{t}b', 'new')).isOk()).toBe(true);
+    const found = (await cache.getMany(['elsewhere', '{t}c', '{t}b'])).unwrap();
+    expect([...found.entries()]).toEqual([
+      ['elsewhere', 'e'],
+      ['{t}c', 'v-{t}c'],
+      ['{t}b', 'new'],
+    ]);
+    const outside = new Cluster(cluster.startupNodes);
+    try {
+      await outside.set('moved:{t}a', 'from outside');
+      await eventually('the write on the new master', () => heard.keys().includes('{t}a'));
+    } finally {
+      outside.disconnect();
+    }
+    expect((await cache.get('{t}a')).unwrap()).toBe('from outside');
   });
 
   it('keeps serving after a master fails and its replica takes over', async () => {
