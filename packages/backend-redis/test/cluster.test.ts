@@ -188,6 +188,31 @@ describe('redis cluster specifics', () => {
     expect((await cache.get('{t}a')).unwrap()).toBe('from outside');
   });
 
+  it('a master added to the Cluster is tracked once the client learns of it, and its keys are heard', async () => {
+    const cache = clusterBackend('grown:');
+    const heard = listen(cache);
+    await eventually('armed', () => cache.changes?.armed === true);
+    expect((await cache.set('{g}k', 'before')).isOk()).toBe(true);
+    const added = await cluster.addMaster();
+    const from = await ownerOf('grown:{g}k');
+    if (!from) throw new Error('no master holds the key');
+    await moveSlot(calculateSlot('grown:{g}k'), from, added);
+    // The next call on the key meets MOVED to a master the client did not know: the feed is lost, then
+    // re-armed with a link to the new master too.
+    expect((await cache.get('{g}k')).unwrap()).toBe('before');
+    await eventually('lost', () => heard.events.some((event) => event.type === 'lost'));
+    await eventually('armed again', () => cache.changes?.armed === true);
+    const outside = new Cluster(cluster.startupNodes);
+    try {
+      const seen = heard.keys().length;
+      await outside.set('grown:{g}k', 'after');
+      await eventually('the write on the added master', () => heard.keys().slice(seen).includes('{g}k'));
+    } finally {
+      outside.disconnect();
+    }
+    expect((await cache.get('{g}k')).unwrap()).toBe('after');
+  });
+
   it('keeps serving after a master fails and its replica takes over', async () => {
     const cache = clusterBackend('failover:');
     expect((await cache.set('survivor', 'still here')).isOk()).toBe(true);

@@ -21,6 +21,11 @@ export interface RedisCluster {
    * out), so a failover shows up here.
    */
   masters(): Promise<RedisServer[]>;
+  /**
+   * Starts one more node and joins it to the Cluster as a master without slots (`redis-cli --cluster
+   * add-node`), resolving once every running node knows it. Move slots to it to make it serve keys.
+   */
+  addMaster(): Promise<RedisServer>;
   /** Stops every node and removes their directories. */
   stop(): Promise<void>;
 }
@@ -51,23 +56,7 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     );
   }
   const count = masters * (1 + replicasPerMaster);
-  const launches = await Promise.allSettled(
-    Array.from({ length: count }, () =>
-      launchRedis({
-        role: 'cluster node',
-        clusterBus: true,
-        args: async (port, dir) => [
-          ...standardArgs(port, dir),
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          'nodes.conf',
-          '--cluster-node-timeout',
-          '2000',
-        ],
-      }),
-    ),
-  );
+  const launches = await Promise.allSettled(Array.from({ length: count }, launchClusterNode));
   const nodes = launches.flatMap((launch) => (launch.status === 'fulfilled' ? [launch.value] : []));
   const cluster = new ManagedRedisCluster(nodes);
   try {
@@ -99,6 +88,22 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
   }
 }
 
+function launchClusterNode(): Promise<ManagedRedisServer> {
+  return launchRedis({
+    role: 'cluster node',
+    clusterBus: true,
+    args: async (port, dir) => [
+      ...standardArgs(port, dir),
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      'nodes.conf',
+      '--cluster-node-timeout',
+      '2000',
+    ],
+  });
+}
+
 async function isReady(node: ManagedRedisServer, nodeCount: number): Promise<boolean> {
   const info = parseInfo(await node.command(['CLUSTER', 'INFO'], ROLE_TIMEOUT_MS));
   if (
@@ -119,6 +124,37 @@ class ManagedRedisCluster implements RedisCluster {
   constructor(nodes: ManagedRedisServer[]) {
     this.nodes = nodes;
     this.startupNodes = nodes.map(({ host, port }) => ({ host, port }));
+  }
+
+  async addMaster(): Promise<RedisServer> {
+    const [existing] = await this.masters();
+    if (!existing) throw new Error('[redis-harness] the cluster has no running master to join');
+    const node = await launchClusterNode();
+    this.nodes.push(node);
+    this.startupNodes.push({ host: node.host, port: node.port });
+    await runRedisCliRaw(
+      ['--cluster', 'add-node', `${node.host}:${node.port}`, `${existing.host}:${existing.port}`],
+      { timeoutMs: CREATE_TIMEOUT_MS },
+    );
+    const running = this.nodes.filter((each) => each.state === 'running');
+    await pollUntil(
+      {
+        description: 'every running node to know the added master, and it to see all slots served',
+        timeoutMs: READY_TIMEOUT_MS,
+      },
+      async () => {
+        const known = await Promise.all(
+          running.map(async (each) =>
+            (await each.command(['CLUSTER', 'NODES'], ROLE_TIMEOUT_MS)).includes(`:${node.port}@`),
+          ),
+        );
+        const info = parseInfo(await node.command(['CLUSTER', 'INFO'], ROLE_TIMEOUT_MS));
+        const served =
+          info.get('cluster_state') === 'ok' && info.get('cluster_slots_assigned') === String(SLOTS);
+        return served && known.every(Boolean) ? true : undefined;
+      },
+    );
+    return node;
   }
 
   async masters(): Promise<RedisServer[]> {
