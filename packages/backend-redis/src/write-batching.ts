@@ -8,8 +8,9 @@ import { Cluster, type Redis } from 'ioredis';
  * than all of ioredis's own work for a GET. With many calls in flight, one reply batch wakes many callers in
  * the same turn, and each sends its next command; corking the socket until `process.nextTick` turns those
  * sends into one `writev`. The tick's end comes before any I/O, so a lone call waits only for the callbacks
- * and microtasks already queued in this turn. (node-redis corks its socket the same way; ioredis's auto-pipelining instead waits for
- * `setImmediate` and builds a pipeline per batch, which costs more than it saves here.)
+ * and microtasks already queued in this turn. (node-redis corks its socket the same way; ioredis's
+ * auto-pipelining instead waits for `setImmediate` and builds a pipeline per batch, which costs more than it
+ * saves here.)
  */
 export class WriteBatcher {
   readonly #client: Redis | Cluster;

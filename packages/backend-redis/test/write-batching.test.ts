@@ -19,24 +19,30 @@ async function readsProcessed(): Promise<number> {
 describe('write batching', () => {
   it('sends the calls started in one tick as one write, and answers each as asked', async () => {
     const cache = createRedisBackend({ url: server.url, keyPrefix: 'batch:' });
-    expect((await cache.ping()).isOk()).toBe(true);
-    const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
-    const before = await readsProcessed();
-    const writes = await Promise.all(keys.map((key) => cache.set(key, `value of ${key}`)));
-    const reads = await Promise.all(keys.map((key) => cache.get(key)));
-    // Two batches, plus the INFO above and the one below; a command per write would be about 400.
-    expect((await readsProcessed()) - before).toBeLessThanOrEqual(6);
-    expect(writes.every((result) => result.isOk())).toBe(true);
-    expect(reads.map((result) => result.unwrap())).toEqual(keys.map((key) => `value of ${key}`));
-    await cache.close();
+    try {
+      expect((await cache.ping()).isOk()).toBe(true);
+      const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
+      const before = await readsProcessed();
+      const writes = await Promise.all(keys.map((key) => cache.set(key, `value of ${key}`)));
+      const reads = await Promise.all(keys.map((key) => cache.get(key)));
+      // Two batches, plus the INFO above and the one below; a command per write would be about 400.
+      expect((await readsProcessed()) - before).toBeLessThanOrEqual(6);
+      expect(writes.every((result) => result.isOk())).toBe(true);
+      expect(reads.map((result) => result.unwrap())).toEqual(keys.map((key) => `value of ${key}`));
+    } finally {
+      await cache.close();
+    }
   });
 
   it('serves calls made one at a time, each reading back what the one before wrote', async () => {
     const cache = createRedisBackend({ url: server.url, keyPrefix: 'lone:' });
-    for (let i = 0; i < 50; i++) {
-      expect((await cache.set('k', String(i))).isOk()).toBe(true);
-      expect((await cache.get('k')).unwrap()).toBe(String(i));
+    try {
+      for (let i = 0; i < 50; i++) {
+        expect((await cache.set('k', String(i))).isOk()).toBe(true);
+        expect((await cache.get('k')).unwrap()).toBe(String(i));
+      }
+    } finally {
+      await cache.close();
     }
-    await cache.close();
   });
 });
