@@ -27,7 +27,9 @@ export class WriteBatcher {
     this.#holding = true;
     const client = this.#client;
     if (client instanceof Cluster) {
-      for (const node of client.nodes()) this.#cork(node.stream);
+      // Replicas receive commands only when the client reads from them (scaleReads); masters always.
+      const role = client.options.scaleReads === 'master' ? 'master' : 'all';
+      for (const node of client.nodes(role)) this.#cork(node.stream);
     } else {
       this.#cork(client.stream);
     }

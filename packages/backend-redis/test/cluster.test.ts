@@ -100,6 +100,23 @@ describe('redis cluster specifics', () => {
     expect(ttl).toBeGreaterThan(59);
   });
 
+  it('sends the calls started in one tick to each master as one write', async () => {
+    const cache = clusterBackend('batched:');
+    expect((await cache.ping()).isOk()).toBe(true);
+    const masters = await cluster.masters();
+    const readsProcessed = async () => {
+      const infos = await Promise.all(masters.map((node) => node.cli('INFO', 'stats')));
+      return infos.reduce((sum, info) => sum + Number(/^total_reads_processed:(\d+)/m.exec(info)?.[1]), 0);
+    };
+    const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
+    const before = await readsProcessed();
+    const writes = await Promise.all(keys.map((key) => cache.set(key, key)));
+    expect(writes.every((result) => result.isOk())).toBe(true);
+    // One write per master, plus an INFO per master before and after, and slack for the client's own slot
+    // refreshes; a write per command would be about 300.
+    expect((await readsProcessed()) - before).toBeLessThanOrEqual(3 * masters.length + 6);
+  });
+
   it('deletePattern and flush reach keys on every master', async () => {
     const cache = clusterBackend('everywhere:');
     const keys = Array.from({ length: 60 }, (_, i) => `item:${i}`);
