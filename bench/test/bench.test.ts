@@ -230,6 +230,9 @@ describe('pnpm bench --smoke', () => {
         expect(subject.metrics[`${phase}FirstMs`]).toBeLessThan((subject.metrics.capMs as number) + 1_000);
       }
     }
+    expect(result.verdicts[0]?.text).toMatch(
+      /^tiercache tiered, Redis stopped, gets before the breaker opened: slowest .+ \(target ≤ the L2 timeout, 500 ms, \+ 10 ms of timer lateness\)$/,
+    );
   });
 
   it('counts loader calls and the time until every caller has a value, in 1 and in 4 processes', () => {

@@ -36,6 +36,10 @@ const HUNG = 3;
 /** The tiered backend's circuit breaker opens after this many failures (its default). */
 const BREAKER_THRESHOLD = 5;
 const TARGET_AFTER_BREAKER_MS = 1;
+/** The Redis backend's default commandTimeout, which the tiered subject's L2 keeps. */
+const L2_TIMEOUT_MS = 500;
+/** Node never fires a timer early, and fires it a little late: the answer comes just after the timeout. */
+const TIMER_LATENESS_MS = 10;
 const TIERED = 'tiercache tiered';
 
 interface OutageSubject extends SubjectDefinition {
@@ -312,6 +316,25 @@ export const outage: Scenario = {
     const verdicts: Verdict[] = [];
     const tiered = medians[TIERED];
     if (tiered) {
+      // Before the breaker opens, each L1 miss waits for L2 to time out: no longer than its timeout.
+      const waits: number[] = [];
+      let hung = false;
+      for (let call = 1; call <= BREAKER_THRESHOLD && tiered[`pausedCall${call}Ms`] !== undefined; call++) {
+        waits.push(tiered[`pausedCall${call}Ms`] as number);
+        if (tiered[`pausedCall${call}Answer`] === HUNG) hung = true;
+      }
+      if (waits.length > 0) {
+        const slowest = Math.max(...waits);
+        const limit = L2_TIMEOUT_MS + TIMER_LATENESS_MS;
+        verdicts.push({
+          text: `tiercache tiered, Redis stopped, gets before the breaker opened: slowest ${latency(slowest)} (target ≤ the L2 timeout, ${L2_TIMEOUT_MS} ms, + ${TIMER_LATENESS_MS} ms of timer lateness)`,
+          value: slowest,
+          comparedWith: 'the target',
+          target: { op: '<=', value: limit },
+          met: !hung && slowest <= limit,
+          detail: `gets 1–${waits.length}: ${waits.map(latency).join(', ')}${hung ? '; still waiting at the cap' : ''}`,
+        });
+      }
       for (const phase of PHASES) {
         const after = afterBreaker(tiered, phase);
         if (!after) continue;
