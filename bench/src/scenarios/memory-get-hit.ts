@@ -10,11 +10,12 @@ import {
 import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from '../scenario.js';
 import type { GetHitFactory } from '../subjects/subject-contracts.js';
 
-const KEYS = 10_000;
-const KEY_BYTES = 16;
-const VALUE_BYTES = 100;
-/** Twice the keys, so no subject with a bound ever evicts during the run. */
-const CAPACITY = 20_000;
+// The workload, shared with tiered-l1-hit so that its L1 hits compare with these.
+export const KEYS = 10_000;
+export const KEY_BYTES = 16;
+export const VALUE_BYTES = 100;
+/** Twice the keys, so no subject with a bound (an LRU, an L1) ever evicts during the run. */
+export const CAPACITY = 20_000;
 
 const SETTINGS: Record<ProfileName, { warmupMs: number; rounds: number; roundMs: number; samples: number }> =
   {

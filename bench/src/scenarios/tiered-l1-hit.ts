@@ -10,12 +10,7 @@ import {
 } from '../measure.js';
 import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from '../scenario.js';
 import type { TieredGetHitFactory } from '../subjects/subject-contracts.js';
-
-const KEYS = 10_000;
-const KEY_BYTES = 16;
-const VALUE_BYTES = 100;
-/** Twice the keys, so no bounded L1 evicts during the run. */
-const CAPACITY = 20_000;
+import { CAPACITY, FLOOR, KEY_BYTES, KEYS, VALUE_BYTES } from './memory-get-hit.js';
 
 const SETTINGS: Record<ProfileName, { warmupMs: number; rounds: number; roundMs: number; samples: number }> =
   {
@@ -24,7 +19,6 @@ const SETTINGS: Record<ProfileName, { warmupMs: number; rounds: number; roundMs:
     smoke: { warmupMs: 5, rounds: 2, roundMs: 2, samples: 1_000 },
   };
 
-export const FLOOR = 'lru-cache (await)';
 export const TIERCACHE = 'tiercache tiered';
 const TARGET_RATIO_TO_FLOOR = 0.5;
 const TARGET_RATIO_TO_PEER = 10;
