@@ -1,13 +1,14 @@
+export { Err, Ok, type Result } from 'ts-results-es';
 export {
   checkAmount,
   checkKey,
-  checkKeys,
   checkPattern,
   checkTtl,
   checkValue,
   closedError,
-  entriesToPairs,
   invalid,
+  readEntries,
+  readKeys,
   toMilliseconds,
 } from './arguments.js';
 export type {
@@ -24,9 +25,16 @@ export type {
   OperationName,
 } from './cache-backend.js';
 export { OPERATION_NAMES } from './cache-backend.js';
+export type { CacheOptions } from './cache.js';
+export { createCache, driverOf } from './cache.js';
 export type { CacheErrorCode, CacheErrorDetails } from './cache-error.js';
-export { CacheError } from './cache-error.js';
+export { CacheError, errorMessage, isTransient } from './cache-error.js';
+export type { Awaitable, CacheDriver, DriverAnswer, DriverStats, LocalDriver, TierStats } from './driver.js';
+export { DriverError, toDriverError } from './driver.js';
 export { decodeJson, encodeJson } from './json.js';
 export { compileKeyPattern, escapeKeyPattern } from './key-pattern.js';
 export { LoadThrough, SingleFlight } from './loader.js';
-export { createOperationCounts, lookupRates } from './stats.js';
+export type { BackendEvent, OperationMessage, Tier } from './observability.js';
+export { EVENT_CHANNEL, OPERATION_CHANNEL, publishEvent } from './observability.js';
+export { lookupRates } from './stats.js';
+export { withTimeout } from './timeout.js';

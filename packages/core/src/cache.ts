@@ -1,0 +1,493 @@
+import { Err, Ok, type Result } from 'ts-results-es';
+import {
+  checkAmount,
+  checkKey,
+  checkPattern,
+  checkTtl,
+  checkValue,
+  closedError,
+  describe,
+  invalid,
+  readEntries,
+  readKeys,
+  toMilliseconds,
+} from './arguments.js';
+import type {
+  CacheBackend,
+  CacheEntries,
+  CacheEntry,
+  CacheResult,
+  CacheStats,
+  ChangeFeed,
+  GetOrSetOptions,
+  OperationName,
+} from './cache-backend.js';
+import { CacheError, type CacheErrorCode } from './cache-error.js';
+import { type Awaitable, type CacheDriver, toDriverError } from './driver.js';
+import { decodeJson, encodeJson } from './json.js';
+import { LoadThrough } from './loader.js';
+import {
+  type OperationMessage,
+  observationStart,
+  operationChannel,
+  type Tier,
+} from './observability.js';
+import { createOperationCounts, lookupRates } from './stats.js';
+
+export interface CacheOptions {
+  /** Seconds a key lives when `set`, `setMany` or `getOrSet` is given no TTL. @default no expiry */
+  defaultTtl?: number;
+}
+
+// Answers that carry no per-call data are shared: a hit path that allocates less is a faster hit path.
+const OK_VOID: Result<void, never> = new Ok(undefined);
+const OK_NULL: Result<null, never> = new Ok(null);
+const OK_NULL_ANSWER = Promise.resolve(OK_NULL);
+const OK_VOID_ANSWER = Promise.resolve(OK_VOID);
+
+/** The driver behind each cache made here, for a tiered cache that is handed a cache as a tier. */
+const drivers = new WeakMap<CacheBackend, CacheDriver>();
+
+/**
+ * The whole user API, written once over any driver: argument checks, `CLOSED`, counters and `stats()`, JSON,
+ * `decrement`, getMany's order and duplicates, getOrSet, and the observability seam. Driver failures, thrown
+ * or rejected, come back as `Err` naming the backend, the operation and the key.
+ */
+class Cache implements CacheBackend {
+  readonly name: string;
+  readonly keyPrefix: string;
+  readonly changes: ChangeFeed | null;
+  readonly #driver: CacheDriver;
+  readonly #defaultTtlMs: number | undefined;
+  readonly #operations = createOperationCounts();
+  readonly #loads: LoadThrough;
+  #hits = 0;
+  #misses = 0;
+  #closed = false;
+
+  constructor(driver: CacheDriver, options: CacheOptions) {
+    const ttlError = checkTtl(driver.name, 'set', undefined, options.defaultTtl, 'defaultTtl');
+    if (ttlError) throw new RangeError(ttlError.message);
+    this.name = driver.name;
+    this.keyPrefix = driver.keyPrefix;
+    this.changes = driver.changes;
+    this.#driver = driver;
+    this.#defaultTtlMs = options.defaultTtl === undefined ? undefined : toMilliseconds(options.defaultTtl);
+    this.#loads = new LoadThrough(driver.name);
+  }
+
+  get(key: string): CacheResult<string | null> {
+    this.#operations.get++;
+    const started = observationStart();
+    const refused = this.#refuseKey('get', key);
+    if (refused) return this.#refused(refused, started);
+    let answer: Awaitable<string | null>;
+    try {
+      answer = this.#driver.get(key);
+    } catch (cause) {
+      return Promise.resolve(this.#failed(cause, 'get', key, started));
+    }
+    if (typeof answer === 'string') return Promise.resolve(this.#found(answer, 'get', key, 'l1', started));
+    if (answer === null) {
+      return started === 0 ? this.#missed() : Promise.resolve(this.#lookedUp(null, 'get', key, 'l1', started));
+    }
+    return answer.then(
+      (value) => this.#lookedUp(value, 'get', key, 'l2', started),
+      (cause) => this.#failed(cause, 'get', key, started),
+    );
+  }
+
+  async getJson<T = unknown>(key: string): CacheResult<T | null> {
+    this.#operations.getJson++;
+    const started = observationStart();
+    const refused = this.#refuseKey('getJson', key);
+    if (refused) return this.#refused(refused, started);
+    const text = await this.#call('getJson', key, started, () => this.#driver.get(key), (value, tier) =>
+      this.#lookedUp(value, 'getJson', key, tier, started),
+    );
+    if (text.isErr() || text.value === null) return text as Result<null, CacheError>;
+    return decodeJson<T>(this.name, 'getJson', key, text.value);
+  }
+
+  set(key: string, value: string, ttl?: number): CacheResult<void> {
+    this.#operations.set++;
+    const started = observationStart();
+    const refused =
+      this.#refuseKey('set', key) ??
+      checkValue(this.name, 'set', key, value) ??
+      checkTtl(this.name, 'set', key, ttl);
+    if (refused) return this.#refused(refused, started);
+    const ttlMs = this.#ttlMs(ttl);
+    return this.#call('set', key, started, () => this.#driver.set(key, value, ttlMs));
+  }
+
+  setJson(key: string, value: unknown, ttl?: number): CacheResult<void> {
+    this.#operations.setJson++;
+    const started = observationStart();
+    const refused = this.#refuseKey('setJson', key) ?? checkTtl(this.name, 'setJson', key, ttl);
+    if (refused) return this.#refused(refused, started);
+    const text = encodeJson(this.name, 'setJson', key, value);
+    if (text.isErr()) return this.#refused(text.error, started);
+    const ttlMs = this.#ttlMs(ttl);
+    return this.#call('setJson', key, started, () => this.#driver.set(key, text.value, ttlMs));
+  }
+
+  delete(key: string): CacheResult<boolean> {
+    return this.#onKey('delete', key, () => this.#driver.delete(key));
+  }
+
+  exists(key: string): CacheResult<boolean> {
+    return this.#onKey('exists', key, () => this.#driver.exists(key));
+  }
+
+  expire(key: string, seconds: number): CacheResult<boolean> {
+    this.#operations.expire++;
+    const started = observationStart();
+    const refused =
+      this.#refuseKey('expire', key) ?? checkTtl(this.name, 'expire', key, seconds, 'seconds');
+    if (refused) return this.#refused(refused, started);
+    const ttlMs = toMilliseconds(seconds);
+    return this.#call('expire', key, started, () => this.#driver.expire(key, ttlMs));
+  }
+
+  ttl(key: string): CacheResult<number | null> {
+    return this.#onKey('ttl', key, () => this.#driver.ttl(key), toSeconds);
+  }
+
+  increment(key: string, amount = 1): CacheResult<number> {
+    return this.#addTo('increment', key, amount, 1);
+  }
+
+  decrement(key: string, amount = 1): CacheResult<number> {
+    return this.#addTo('decrement', key, amount, -1);
+  }
+
+  flush(): CacheResult<void> {
+    return this.#onAll('flush', undefined, () => this.#driver.flush());
+  }
+
+  ping(): CacheResult<true> {
+    return this.#onAll('ping', undefined, () => this.#driver.ping(), () => true as const);
+  }
+
+  deletePattern(pattern: string): CacheResult<number> {
+    const invalidPattern = checkPattern(this.name, 'deletePattern', pattern);
+    return this.#onAll('deletePattern', invalidPattern, () => this.#driver.deletePattern(pattern));
+  }
+
+  getMany(keys: readonly string[]): CacheResult<Map<string, string | null>> {
+    this.#operations.getMany++;
+    const started = observationStart();
+    const distinct = this.#closed ? closedError(this.name, 'getMany') : readKeys(this.name, 'getMany', keys);
+    if (distinct instanceof CacheError) return this.#refused(distinct, started);
+    return this.#call('getMany', undefined, started, () => this.#driver.getMany(distinct), (values, tier) =>
+      this.#byKey('getMany', distinct, values, tier, started),
+    );
+  }
+
+  setMany(entries: CacheEntries, ttl?: number): CacheResult<void> {
+    this.#operations.setMany++;
+    const started = observationStart();
+    const pairs = this.#closed
+      ? closedError(this.name, 'setMany')
+      : (checkTtl(this.name, 'setMany', undefined, ttl) ?? readEntries(this.name, 'setMany', entries));
+    if (pairs instanceof CacheError) return this.#refused(pairs, started);
+    if (pairs.length === 0) return OK_VOID_ANSWER;
+    const ttlMs = this.#ttlMs(ttl);
+    return this.#call('setMany', undefined, started, () => this.#driver.setMany(pairs, ttlMs));
+  }
+
+  getOrSet(
+    key: string,
+    loader: () => string | Promise<string>,
+    options?: GetOrSetOptions,
+  ): CacheResult<string> {
+    this.#operations.getOrSet++;
+    const started = observationStart();
+    const ttl = this.#refuseKey('getOrSet', key) ?? this.#readGetOrSet(key, loader, options);
+    if (ttl instanceof CacheError) return this.#refused(ttl, started);
+    const ttlMs = this.#ttlMs(ttl);
+    let answer: Awaitable<string | null>;
+    try {
+      answer = this.#driver.get(key);
+    } catch (cause) {
+      return Promise.resolve(this.#failed(cause, 'getOrSet', key, started));
+    }
+    if (typeof answer === 'string') return Promise.resolve(this.#found(answer, 'getOrSet', key, 'l1', started));
+    if (answer === null) return this.#load(key, loader, ttlMs, started);
+    return answer.then(
+      (value) =>
+        value === null
+          ? this.#load(key, loader, ttlMs, started)
+          : this.#found(value, 'getOrSet', key, 'l2', started),
+      (cause) => this.#failed(cause, 'getOrSet', key, started),
+    );
+  }
+
+  getEntry(key: string): CacheResult<CacheEntry | null> {
+    this.#operations.getEntry++;
+    const started = observationStart();
+    const refused = this.#refuseKey('getEntry', key);
+    if (refused) return this.#refused(refused, started);
+    return this.#call('getEntry', key, started, () => this.#driver.getEntries([key]), (entries, tier) => {
+      const entry = entries[0] ?? null;
+      return this.#lookedUp(entry, 'getEntry', key, tier, started);
+    });
+  }
+
+  getEntries(keys: readonly string[]): CacheResult<Map<string, CacheEntry | null>> {
+    this.#operations.getEntries++;
+    const started = observationStart();
+    const distinct = this.#closed
+      ? closedError(this.name, 'getEntries')
+      : readKeys(this.name, 'getEntries', keys);
+    if (distinct instanceof CacheError) return this.#refused(distinct, started);
+    return this.#call('getEntries', undefined, started, () => this.#driver.getEntries(distinct), (entries, tier) =>
+      this.#byKey('getEntries', distinct, entries, tier, started),
+    );
+  }
+
+  stats(): CacheResult<CacheStats> {
+    return this.#onAll('stats', undefined, () => this.#driver.stats(), (figures) => ({
+      backend: this.name,
+      ...figures,
+      hits: this.#hits,
+      misses: this.#misses,
+      ...lookupRates(this.#hits, this.#misses),
+      operations: { ...this.#operations },
+    }));
+  }
+
+  async close(): CacheResult<void> {
+    this.#operations.close++;
+    if (this.#closed) return OK_VOID;
+    this.#closed = true;
+    try {
+      await this.#driver.close();
+    } catch (cause) {
+      return this.#failed(cause, 'close', undefined, 0);
+    }
+    return OK_VOID;
+  }
+
+  // ---- the shared steps of every operation ----
+
+  /** An operation on one key with nothing else to check. */
+  #onKey<T, U = T>(
+    operation: OperationName,
+    key: string,
+    invoke: () => Awaitable<T>,
+    convert?: (reply: T) => U,
+  ): CacheResult<U> {
+    this.#operations[operation]++;
+    const started = observationStart();
+    const refused = this.#refuseKey(operation, key);
+    if (refused) return this.#refused(refused, started);
+    return this.#call(operation, key, started, invoke, convert && ((reply) => new Ok(convert(reply))));
+  }
+
+  /** An operation on no particular key: flush, ping, deletePattern, stats. */
+  #onAll<T, U = T>(
+    operation: OperationName,
+    invalidArgument: CacheError | undefined,
+    invoke: () => Awaitable<T>,
+    convert?: (reply: T) => U,
+  ): CacheResult<U> {
+    this.#operations[operation]++;
+    const started = observationStart();
+    const refused = this.#closed ? closedError(this.name, operation) : invalidArgument;
+    if (refused) return this.#refused(refused, started);
+    return this.#call(operation, undefined, started, invoke, convert && ((reply) => new Ok(convert(reply))));
+  }
+
+  /**
+   * Calls the driver and turns its answer, or its failure, into a Result. `answer` shapes a success; the tier
+   * it is told is `l1` for an answer given at once and `l2` for one that came later.
+   */
+  #call<T, U = T>(
+    operation: OperationName,
+    key: string | undefined,
+    started: number,
+    invoke: () => Awaitable<T>,
+    answer?: (reply: T, tier: Tier) => Result<U, CacheError>,
+  ): CacheResult<U> {
+    let reply: Awaitable<T>;
+    try {
+      reply = invoke();
+    } catch (cause) {
+      return Promise.resolve(this.#failed(cause, operation, key, started));
+    }
+    const settle = (value: T, tier: Tier): Result<U, CacheError> => {
+      if (answer) return answer(value, tier); // lookups observe themselves, with their hits and misses
+      const result = (value === undefined ? OK_VOID : new Ok(value)) as Result<U, CacheError>;
+      if (started !== 0) this.#observe(operation, key, 'ok', undefined, 0, 0, undefined, started);
+      return result;
+    };
+    if (!(reply instanceof Promise)) return Promise.resolve(settle(reply, 'l1'));
+    return reply.then(
+      (value) => settle(value, 'l2'),
+      (cause) => this.#failed(cause, operation, key, started),
+    );
+  }
+
+  #missed(): CacheResult<null> {
+    this.#misses++;
+    return OK_NULL_ANSWER;
+  }
+
+  #found<T>(value: T, operation: OperationName, key: string, tier: Tier, started: number): Result<T, never> {
+    this.#hits++;
+    const result = new Ok(value);
+    if (started !== 0) this.#observe(operation, key, 'hit', tier, 1, 0, undefined, started);
+    return result;
+  }
+
+  #lookedUp<T>(value: T | null, operation: OperationName, key: string, tier: Tier, started: number) {
+    if (value !== null) return this.#found(value, operation, key, tier, started);
+    this.#misses++;
+    if (started !== 0) this.#observe(operation, key, 'miss', 'none', 0, 1, undefined, started);
+    return OK_NULL;
+  }
+
+  /** getMany and getEntries: the driver's answers keyed by the distinct keys asked, hits and misses counted. */
+  #byKey<T>(
+    operation: OperationName,
+    keys: string[],
+    values: Array<T | null>,
+    tier: Tier,
+    started: number,
+  ) {
+    const found = new Map<string, T | null>();
+    let hits = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const value = values[i] ?? null;
+      if (value !== null) hits++;
+      found.set(keys[i] as string, value);
+    }
+    this.#hits += hits;
+    this.#misses += keys.length - hits;
+    const result = new Ok(found);
+    if (started !== 0) this.#observe(operation, undefined, 'ok', tier, hits, keys.length - hits, undefined, started);
+    return result;
+  }
+
+  #load(key: string, loader: () => string | Promise<string>, ttlMs: number | undefined, started: number) {
+    this.#misses++;
+    return this.#loads
+      .load(key, key, loader, (value) => {
+        // The cache may have been closed while the loader ran: a driver never sees a call after close().
+        if (this.#closed) return new Err(closedError(this.name, 'getOrSet', key));
+        return this.#call('getOrSet', key, 0, () => this.#driver.set(key, value, ttlMs));
+      })
+      .then((result) => {
+        if (started !== 0) {
+          const code = result.isErr() ? result.error.code : undefined;
+          this.#observe('getOrSet', key, code ? 'error' : 'miss', 'none', 0, 1, code, started);
+        }
+        return result;
+      });
+  }
+
+  #addTo(operation: 'increment' | 'decrement', key: string, amount: number, sign: 1 | -1) {
+    this.#operations[operation]++;
+    const started = observationStart();
+    const refused = this.#refuseKey(operation, key) ?? checkAmount(this.name, operation, key, amount);
+    if (refused) return this.#refused(refused, started);
+    const delta = sign * amount;
+    return this.#call(operation, key, started, () => this.#driver.increment(key, delta));
+  }
+
+  /** getOrSet's loader and options, checked; answers the TTL asked for (or `undefined`). */
+  #readGetOrSet(key: string, loader: unknown, options: unknown): number | undefined | CacheError {
+    if (typeof loader !== 'function') {
+      return invalid(this.name, 'getOrSet', key, `loader must be a function, got ${describe(loader)}`);
+    }
+    if (options === undefined) return undefined;
+    if (options === null || typeof options !== 'object') {
+      return invalid(this.name, 'getOrSet', key, `options must be an object, got ${describe(options)}`);
+    }
+    let ttl: unknown;
+    try {
+      ttl = (options as GetOrSetOptions).ttl;
+    } catch (cause) {
+      return invalid(this.name, 'getOrSet', key, `options could not be read: ${String(cause)}`);
+    }
+    return checkTtl(this.name, 'getOrSet', key, ttl) ?? (ttl as number | undefined);
+  }
+
+  #refuseKey(operation: OperationName, key: unknown): CacheError | undefined {
+    return this.#closed ? closedError(this.name, operation, key) : checkKey(this.name, operation, key);
+  }
+
+  #ttlMs(ttl: number | undefined): number | undefined {
+    return ttl === undefined ? this.#defaultTtlMs : toMilliseconds(ttl);
+  }
+
+  #refused(error: CacheError, started: number): Promise<Err<CacheError>> {
+    const result = new Err(error);
+    if (started !== 0) this.#observe(error.operation, error.key, 'error', undefined, 0, 0, error.code, started);
+    return Promise.resolve(result);
+  }
+
+  #failed(cause: unknown, operation: OperationName, key: string | undefined, started: number): Err<CacheError> {
+    const failure = toDriverError(this.#driver, cause);
+    const error = new CacheError({
+      code: failure.code,
+      backend: this.name,
+      operation,
+      key,
+      reason: failure.message,
+      cause: failure.cause ?? (failure === cause ? undefined : cause),
+    });
+    const result = new Err(error);
+    if (started !== 0) this.#observe(operation, key, 'error', undefined, 0, 0, error.code, started);
+    return result;
+  }
+
+  #observe(
+    operation: OperationName,
+    key: string | undefined,
+    outcome: OperationMessage['outcome'],
+    tier: Tier | undefined,
+    hits: number,
+    misses: number,
+    code: CacheErrorCode | undefined,
+    started: number,
+  ): void {
+    if (!operationChannel.hasSubscribers) return;
+    const message: OperationMessage = {
+      backend: this.name,
+      operation,
+      key,
+      outcome,
+      tier,
+      hits,
+      misses,
+      code,
+      durationMs: performance.now() - started,
+    };
+    operationChannel.publish(message);
+  }
+}
+
+function toSeconds(ms: number | null): number | null {
+  return ms === null ? null : ms / 1000;
+}
+
+/**
+ * Makes the cache users call over a driver: every operation of {@link CacheBackend}, with its checks and
+ * counters, written once. The backend packages' factories (`createMemoryBackend`, …) call it for you.
+ *
+ * @example
+ * const cache = createCache(createMemoryDriver({ maxEntries: 1000 }), { defaultTtl: 60 });
+ */
+export function createCache(driver: CacheDriver, options: CacheOptions = {}): CacheBackend {
+  const cache = new Cache(driver, options);
+  drivers.set(cache, driver);
+  return cache;
+}
+
+/** The driver behind a cache made by {@link createCache}, or `undefined` for anything else. */
+export function driverOf(cache: CacheBackend): CacheDriver | undefined {
+  return drivers.get(cache);
+}
