@@ -287,6 +287,8 @@ class MemoryDriver implements LocalDriver {
  * Creates the memory backend's driver, for a tiered cache's L1 or a front of your own (`createCache`). Most
  * users want `createMemoryBackend`.
  */
-export function createMemoryDriver(options: MemoryDriverOptions = {}): LocalDriver & { changes: MemoryChangeFeed } {
+export function createMemoryDriver(
+  options: MemoryDriverOptions = {},
+): LocalDriver & { changes: MemoryChangeFeed } {
   return new MemoryDriver(options);
 }

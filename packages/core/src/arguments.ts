@@ -50,14 +50,24 @@ function problemWithString(value: unknown, expected: string): string {
 export function readKeys(backend: string, operation: OperationName, keys: unknown): string[] | CacheError {
   try {
     if (!Array.isArray(keys)) {
-      return invalid(backend, operation, undefined, `keys must be an array of strings, got ${describe(keys)}`);
+      return invalid(
+        backend,
+        operation,
+        undefined,
+        `keys must be an array of strings, got ${describe(keys)}`,
+      );
     }
     const length = keys.length;
     const distinct = new Set<string>();
     for (let i = 0; i < length; i++) {
       const key: unknown = keys[i];
       if (typeof key !== 'string' || key.length === 0 || !key.isWellFormed()) {
-        return invalid(backend, operation, undefined, `keys[${i}] ${problemWithString(key, 'a non-empty string')}`);
+        return invalid(
+          backend,
+          operation,
+          undefined,
+          `keys[${i}] ${problemWithString(key, 'a non-empty string')}`,
+        );
       }
       distinct.add(key);
     }
@@ -197,4 +207,27 @@ export function describe(value: unknown): string {
     default:
       return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
   }
+}
+
+/** getOrSet's loader and options, checked whatever a caller passes; answers the TTL asked for, if any. */
+export function readGetOrSetArguments(
+  backend: string,
+  key: string,
+  loader: unknown,
+  options: unknown,
+): number | undefined | CacheError {
+  if (typeof loader !== 'function') {
+    return invalid(backend, 'getOrSet', key, `loader must be a function, got ${describe(loader)}`);
+  }
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') {
+    return invalid(backend, 'getOrSet', key, `options must be an object, got ${describe(options)}`);
+  }
+  let ttl: unknown;
+  try {
+    ttl = (options as { ttl?: unknown }).ttl;
+  } catch (cause) {
+    return unreadable(backend, 'getOrSet', 'options', cause);
+  }
+  return checkTtl(backend, 'getOrSet', key, ttl) ?? (ttl as number | undefined);
 }

@@ -6,9 +6,8 @@ import {
   checkTtl,
   checkValue,
   closedError,
-  describe,
-  invalid,
   readEntries,
+  readGetOrSetArguments,
   readKeys,
   toMilliseconds,
 } from './arguments.js';
@@ -22,16 +21,12 @@ import type {
   GetOrSetOptions,
   OperationName,
 } from './cache-backend.js';
-import { CacheError, type CacheErrorCode } from './cache-error.js';
-import { type Awaitable, type CacheDriver, toDriverError } from './driver.js';
+import { CacheError } from './cache-error.js';
+import { type Awaitable, type CacheDriver, toCacheError } from './driver.js';
 import { decodeJson, encodeJson } from './json.js';
 import { LoadThrough } from './loader.js';
-import {
-  type OperationMessage,
-  observationStart,
-  operationChannel,
-  type Tier,
-} from './observability.js';
+import { Lookups } from './lookups.js';
+import { observationStart, publishOperation, type Tier } from './observability.js';
 import { createOperationCounts, lookupRates } from './stats.js';
 
 export interface CacheOptions {
@@ -41,8 +36,6 @@ export interface CacheOptions {
 
 // Answers that carry no per-call data are shared: a hit path that allocates less is a faster hit path.
 const OK_VOID: Result<void, never> = new Ok(undefined);
-const OK_NULL: Result<null, never> = new Ok(null);
-const OK_NULL_ANSWER = Promise.resolve(OK_NULL);
 const OK_VOID_ANSWER = Promise.resolve(OK_VOID);
 
 /** The driver behind each cache made here, for a tiered cache that is handed a cache as a tier. */
@@ -61,8 +54,7 @@ class Cache implements CacheBackend {
   readonly #defaultTtlMs: number | undefined;
   readonly #operations = createOperationCounts();
   readonly #loads: LoadThrough;
-  #hits = 0;
-  #misses = 0;
+  readonly #lookups: Lookups;
   #closed = false;
 
   constructor(driver: CacheDriver, options: CacheOptions) {
@@ -74,6 +66,7 @@ class Cache implements CacheBackend {
     this.#driver = driver;
     this.#defaultTtlMs = options.defaultTtl === undefined ? undefined : toMilliseconds(options.defaultTtl);
     this.#loads = new LoadThrough(driver.name);
+    this.#lookups = new Lookups(driver.name);
   }
 
   get(key: string): CacheResult<string | null> {
@@ -87,12 +80,15 @@ class Cache implements CacheBackend {
     } catch (cause) {
       return Promise.resolve(this.#failed(cause, 'get', key, started));
     }
-    if (typeof answer === 'string') return Promise.resolve(this.#found(answer, 'get', key, 'l1', started));
+    if (typeof answer === 'string')
+      return Promise.resolve(this.#lookups.found(answer, 'get', key, 'l1', started));
     if (answer === null) {
-      return started === 0 ? this.#missed() : Promise.resolve(this.#lookedUp(null, 'get', key, 'l1', started));
+      return started === 0
+        ? this.#lookups.missedAnswer()
+        : Promise.resolve(this.#lookups.lookedUp(null, 'get', key, 'l1', started));
     }
     return answer.then(
-      (value) => this.#lookedUp(value, 'get', key, 'l2', started),
+      (value) => this.#lookups.lookedUp(value, 'get', key, 'l2', started),
       (cause) => this.#failed(cause, 'get', key, started),
     );
   }
@@ -102,8 +98,12 @@ class Cache implements CacheBackend {
     const started = observationStart();
     const refused = this.#refuseKey('getJson', key);
     if (refused) return this.#refused(refused, started);
-    const text = await this.#call('getJson', key, started, () => this.#driver.get(key), (value, tier) =>
-      this.#lookedUp(value, 'getJson', key, tier, started),
+    const text = await this.#call(
+      'getJson',
+      key,
+      started,
+      () => this.#driver.get(key),
+      (value, tier) => this.#lookups.lookedUp(value, 'getJson', key, tier, started),
     );
     if (text.isErr() || text.value === null) return text as Result<null, CacheError>;
     return decodeJson<T>(this.name, 'getJson', key, text.value);
@@ -143,8 +143,7 @@ class Cache implements CacheBackend {
   expire(key: string, seconds: number): CacheResult<boolean> {
     this.#operations.expire++;
     const started = observationStart();
-    const refused =
-      this.#refuseKey('expire', key) ?? checkTtl(this.name, 'expire', key, seconds, 'seconds');
+    const refused = this.#refuseKey('expire', key) ?? checkTtl(this.name, 'expire', key, seconds, 'seconds');
     if (refused) return this.#refused(refused, started);
     const ttlMs = toMilliseconds(seconds);
     return this.#call('expire', key, started, () => this.#driver.expire(key, ttlMs));
@@ -167,7 +166,12 @@ class Cache implements CacheBackend {
   }
 
   ping(): CacheResult<true> {
-    return this.#onAll('ping', undefined, () => this.#driver.ping(), () => true as const);
+    return this.#onAll(
+      'ping',
+      undefined,
+      () => this.#driver.ping(),
+      () => true as const,
+    );
   }
 
   deletePattern(pattern: string): CacheResult<number> {
@@ -180,8 +184,12 @@ class Cache implements CacheBackend {
     const started = observationStart();
     const distinct = this.#closed ? closedError(this.name, 'getMany') : readKeys(this.name, 'getMany', keys);
     if (distinct instanceof CacheError) return this.#refused(distinct, started);
-    return this.#call('getMany', undefined, started, () => this.#driver.getMany(distinct), (values, tier) =>
-      this.#byKey('getMany', distinct, values, tier, started),
+    return this.#call(
+      'getMany',
+      undefined,
+      started,
+      () => this.#driver.getMany(distinct),
+      (values, tier) => this.#lookups.byKey('getMany', distinct, values, tier, started),
     );
   }
 
@@ -204,7 +212,7 @@ class Cache implements CacheBackend {
   ): CacheResult<string> {
     this.#operations.getOrSet++;
     const started = observationStart();
-    const ttl = this.#refuseKey('getOrSet', key) ?? this.#readGetOrSet(key, loader, options);
+    const ttl = this.#refuseKey('getOrSet', key) ?? readGetOrSetArguments(this.name, key, loader, options);
     if (ttl instanceof CacheError) return this.#refused(ttl, started);
     const ttlMs = this.#ttlMs(ttl);
     let answer: Awaitable<string | null>;
@@ -213,13 +221,14 @@ class Cache implements CacheBackend {
     } catch (cause) {
       return Promise.resolve(this.#failed(cause, 'getOrSet', key, started));
     }
-    if (typeof answer === 'string') return Promise.resolve(this.#found(answer, 'getOrSet', key, 'l1', started));
+    if (typeof answer === 'string')
+      return Promise.resolve(this.#lookups.found(answer, 'getOrSet', key, 'l1', started));
     if (answer === null) return this.#load(key, loader, ttlMs, started);
     return answer.then(
       (value) =>
         value === null
           ? this.#load(key, loader, ttlMs, started)
-          : this.#found(value, 'getOrSet', key, 'l2', started),
+          : this.#lookups.found(value, 'getOrSet', key, 'l2', started),
       (cause) => this.#failed(cause, 'getOrSet', key, started),
     );
   }
@@ -229,10 +238,16 @@ class Cache implements CacheBackend {
     const started = observationStart();
     const refused = this.#refuseKey('getEntry', key);
     if (refused) return this.#refused(refused, started);
-    return this.#call('getEntry', key, started, () => this.#driver.getEntries([key]), (entries, tier) => {
-      const entry = entries[0] ?? null;
-      return this.#lookedUp(entry, 'getEntry', key, tier, started);
-    });
+    return this.#call(
+      'getEntry',
+      key,
+      started,
+      () => this.#driver.getEntries([key]),
+      (entries, tier) => {
+        const entry = entries[0] ?? null;
+        return this.#lookups.lookedUp(entry, 'getEntry', key, tier, started);
+      },
+    );
   }
 
   getEntries(keys: readonly string[]): CacheResult<Map<string, CacheEntry | null>> {
@@ -242,20 +257,29 @@ class Cache implements CacheBackend {
       ? closedError(this.name, 'getEntries')
       : readKeys(this.name, 'getEntries', keys);
     if (distinct instanceof CacheError) return this.#refused(distinct, started);
-    return this.#call('getEntries', undefined, started, () => this.#driver.getEntries(distinct), (entries, tier) =>
-      this.#byKey('getEntries', distinct, entries, tier, started),
+    return this.#call(
+      'getEntries',
+      undefined,
+      started,
+      () => this.#driver.getEntries(distinct),
+      (entries, tier) => this.#lookups.byKey('getEntries', distinct, entries, tier, started),
     );
   }
 
   stats(): CacheResult<CacheStats> {
-    return this.#onAll('stats', undefined, () => this.#driver.stats(), (figures) => ({
-      backend: this.name,
-      ...figures,
-      hits: this.#hits,
-      misses: this.#misses,
-      ...lookupRates(this.#hits, this.#misses),
-      operations: { ...this.#operations },
-    }));
+    return this.#onAll(
+      'stats',
+      undefined,
+      () => this.#driver.stats(),
+      (figures) => ({
+        backend: this.name,
+        ...figures,
+        hits: this.#lookups.hits,
+        misses: this.#lookups.misses,
+        ...lookupRates(this.#lookups.hits, this.#lookups.misses),
+        operations: { ...this.#operations },
+      }),
+    );
   }
 
   async close(): CacheResult<void> {
@@ -320,7 +344,8 @@ class Cache implements CacheBackend {
     const settle = (value: T, tier: Tier): Result<U, CacheError> => {
       if (answer) return answer(value, tier); // lookups observe themselves, with their hits and misses
       const result = (value === undefined ? OK_VOID : new Ok(value)) as Result<U, CacheError>;
-      if (started !== 0) this.#observe(operation, key, 'ok', undefined, 0, 0, undefined, started);
+      if (started !== 0)
+        publishOperation(this.name, operation, key, 'ok', undefined, 0, 0, undefined, started);
       return result;
     };
     if (!(reply instanceof Promise)) return Promise.resolve(settle(reply, 'l1'));
@@ -330,49 +355,8 @@ class Cache implements CacheBackend {
     );
   }
 
-  #missed(): CacheResult<null> {
-    this.#misses++;
-    return OK_NULL_ANSWER;
-  }
-
-  #found<T>(value: T, operation: OperationName, key: string, tier: Tier, started: number): Result<T, never> {
-    this.#hits++;
-    const result = new Ok(value);
-    if (started !== 0) this.#observe(operation, key, 'hit', tier, 1, 0, undefined, started);
-    return result;
-  }
-
-  #lookedUp<T>(value: T | null, operation: OperationName, key: string, tier: Tier, started: number) {
-    if (value !== null) return this.#found(value, operation, key, tier, started);
-    this.#misses++;
-    if (started !== 0) this.#observe(operation, key, 'miss', 'none', 0, 1, undefined, started);
-    return OK_NULL;
-  }
-
-  /** getMany and getEntries: the driver's answers keyed by the distinct keys asked, hits and misses counted. */
-  #byKey<T>(
-    operation: OperationName,
-    keys: string[],
-    values: Array<T | null>,
-    tier: Tier,
-    started: number,
-  ) {
-    const found = new Map<string, T | null>();
-    let hits = 0;
-    for (let i = 0; i < keys.length; i++) {
-      const value = values[i] ?? null;
-      if (value !== null) hits++;
-      found.set(keys[i] as string, value);
-    }
-    this.#hits += hits;
-    this.#misses += keys.length - hits;
-    const result = new Ok(found);
-    if (started !== 0) this.#observe(operation, undefined, 'ok', tier, hits, keys.length - hits, undefined, started);
-    return result;
-  }
-
   #load(key: string, loader: () => string | Promise<string>, ttlMs: number | undefined, started: number) {
-    this.#misses++;
+    this.#lookups.misses++;
     return this.#loads
       .load(key, key, loader, (value) => {
         // The cache may have been closed while the loader ran: a driver never sees a call after close().
@@ -382,7 +366,7 @@ class Cache implements CacheBackend {
       .then((result) => {
         if (started !== 0) {
           const code = result.isErr() ? result.error.code : undefined;
-          this.#observe('getOrSet', key, code ? 'error' : 'miss', 'none', 0, 1, code, started);
+          publishOperation(this.name, 'getOrSet', key, code ? 'error' : 'miss', 'none', 0, 1, code, started);
         }
         return result;
       });
@@ -397,24 +381,6 @@ class Cache implements CacheBackend {
     return this.#call(operation, key, started, () => this.#driver.increment(key, delta));
   }
 
-  /** getOrSet's loader and options, checked; answers the TTL asked for (or `undefined`). */
-  #readGetOrSet(key: string, loader: unknown, options: unknown): number | undefined | CacheError {
-    if (typeof loader !== 'function') {
-      return invalid(this.name, 'getOrSet', key, `loader must be a function, got ${describe(loader)}`);
-    }
-    if (options === undefined) return undefined;
-    if (options === null || typeof options !== 'object') {
-      return invalid(this.name, 'getOrSet', key, `options must be an object, got ${describe(options)}`);
-    }
-    let ttl: unknown;
-    try {
-      ttl = (options as GetOrSetOptions).ttl;
-    } catch (cause) {
-      return invalid(this.name, 'getOrSet', key, `options could not be read: ${String(cause)}`);
-    }
-    return checkTtl(this.name, 'getOrSet', key, ttl) ?? (ttl as number | undefined);
-  }
-
   #refuseKey(operation: OperationName, key: unknown): CacheError | undefined {
     return this.#closed ? closedError(this.name, operation, key) : checkKey(this.name, operation, key);
   }
@@ -425,48 +391,16 @@ class Cache implements CacheBackend {
 
   #refused(error: CacheError, started: number): Promise<Err<CacheError>> {
     const result = new Err(error);
-    if (started !== 0) this.#observe(error.operation, error.key, 'error', undefined, 0, 0, error.code, started);
+    if (started !== 0)
+      publishOperation(this.name, error.operation, error.key, 'error', undefined, 0, 0, error.code, started);
     return Promise.resolve(result);
   }
 
-  #failed(cause: unknown, operation: OperationName, key: string | undefined, started: number): Err<CacheError> {
-    const failure = toDriverError(this.#driver, cause);
-    const error = new CacheError({
-      code: failure.code,
-      backend: this.name,
-      operation,
-      key,
-      reason: failure.message,
-      cause: failure.cause ?? (failure === cause ? undefined : cause),
-    });
-    const result = new Err(error);
-    if (started !== 0) this.#observe(operation, key, 'error', undefined, 0, 0, error.code, started);
-    return result;
-  }
-
-  #observe(
-    operation: OperationName,
-    key: string | undefined,
-    outcome: OperationMessage['outcome'],
-    tier: Tier | undefined,
-    hits: number,
-    misses: number,
-    code: CacheErrorCode | undefined,
-    started: number,
-  ): void {
-    if (!operationChannel.hasSubscribers) return;
-    const message: OperationMessage = {
-      backend: this.name,
-      operation,
-      key,
-      outcome,
-      tier,
-      hits,
-      misses,
-      code,
-      durationMs: performance.now() - started,
-    };
-    operationChannel.publish(message);
+  #failed(cause: unknown, operation: OperationName, key: string | undefined, started: number) {
+    const error = toCacheError(this.#driver, cause, operation, key);
+    if (started !== 0)
+      publishOperation(this.name, operation, key, 'error', undefined, 0, 0, error.code, started);
+    return new Err(error);
   }
 }
 

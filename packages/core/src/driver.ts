@@ -1,5 +1,5 @@
-import type { CacheEntry, CacheStats, ChangeFeed } from './cache-backend.js';
-import { type CacheErrorCode, isTransient } from './cache-error.js';
+import type { CacheEntry, CacheStats, ChangeFeed, OperationName } from './cache-backend.js';
+import { CacheError, type CacheErrorCode, isTransient } from './cache-error.js';
 
 /*
  * The store contract: the few primitives a backend implements. Everything users call — argument checks,
@@ -62,7 +62,10 @@ export interface CacheDriver<Local extends boolean = boolean> {
   /** Stores one value; without `ttlMs` it never expires (an earlier TTL is cleared, as Redis SET does). */
   set(key: string, value: string, ttlMs: number | undefined): DriverAnswer<void, Local>;
   /** Stores distinct keys, all with one TTL rule; all or nothing where the store can promise it. */
-  setMany(entries: ReadonlyArray<readonly [string, string]>, ttlMs: number | undefined): DriverAnswer<void, Local>;
+  setMany(
+    entries: ReadonlyArray<readonly [string, string]>,
+    ttlMs: number | undefined,
+  ): DriverAnswer<void, Local>;
   /** Whether the key was there. */
   delete(key: string): DriverAnswer<boolean, Local>;
   exists(key: string): DriverAnswer<boolean, Local>;
@@ -111,4 +114,22 @@ export class DriverError extends Error {
 /** `cause` as a DriverError: itself when it is one, otherwise as `driver` classifies it. */
 export function toDriverError(driver: Pick<CacheDriver, 'classify'>, cause: unknown): DriverError {
   return cause instanceof DriverError ? cause : driver.classify(cause);
+}
+
+/** `cause`, a driver's failure, as the CacheError a caller gets for `operation` on `key`. */
+export function toCacheError(
+  driver: Pick<CacheDriver, 'classify' | 'name'>,
+  cause: unknown,
+  operation: OperationName,
+  key: string | undefined,
+): CacheError {
+  const failure = toDriverError(driver, cause);
+  return new CacheError({
+    code: failure.code,
+    backend: driver.name,
+    operation,
+    key,
+    reason: failure.message,
+    cause: failure.cause ?? (failure === cause ? undefined : cause),
+  });
 }

@@ -11,6 +11,8 @@ export {
   readKeys,
   toMilliseconds,
 } from './arguments.js';
+export type { CacheOptions } from './cache.js';
+export { createCache, driverOf } from './cache.js';
 export type {
   CacheBackend,
   CacheEntries,
@@ -25,8 +27,6 @@ export type {
   OperationName,
 } from './cache-backend.js';
 export { OPERATION_NAMES } from './cache-backend.js';
-export type { CacheOptions } from './cache.js';
-export { createCache, driverOf } from './cache.js';
 export type { CacheErrorCode, CacheErrorDetails } from './cache-error.js';
 export { CacheError, errorMessage, isTransient } from './cache-error.js';
 export type { Awaitable, CacheDriver, DriverAnswer, DriverStats, LocalDriver, TierStats } from './driver.js';

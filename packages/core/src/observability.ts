@@ -48,8 +48,7 @@ export const OPERATION_CHANNEL = 'tiercache:operation';
 /** Channel name of {@link BackendEvent}s. */
 export const EVENT_CHANNEL = 'tiercache:event';
 
-/** @internal */
-export const operationChannel = channel(OPERATION_CHANNEL);
+const operationChannel = channel(OPERATION_CHANNEL);
 const eventChannel = channel(EVENT_CHANNEL);
 
 /** Publishes `event` when anyone listens; builds nothing otherwise (the event is made by `make`). */
@@ -60,4 +59,31 @@ export function publishEvent(make: () => BackendEvent): void {
 /** When an observed call started, or 0 when nobody listens (so nothing is measured or published). */
 export function observationStart(): number {
   return operationChannel.hasSubscribers ? performance.now() : 0;
+}
+
+/** Publishes one finished operation that started at `started` (from {@link observationStart}). */
+export function publishOperation(
+  backend: string,
+  operation: OperationName,
+  key: string | undefined,
+  outcome: OperationMessage['outcome'],
+  tier: Tier | undefined,
+  hits: number,
+  misses: number,
+  code: CacheErrorCode | undefined,
+  started: number,
+): void {
+  if (!operationChannel.hasSubscribers) return;
+  const message: OperationMessage = {
+    backend,
+    operation,
+    key,
+    outcome,
+    tier,
+    hits,
+    misses,
+    code,
+    durationMs: performance.now() - started,
+  };
+  operationChannel.publish(message);
 }
