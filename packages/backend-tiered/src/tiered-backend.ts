@@ -20,8 +20,8 @@ export interface TieredBackendOptions {
    */
   l1?: CacheBackend | LocalDriver | MemoryDriverOptions;
   /**
-   * The shared tier every process reads through to: normally the Redis backend (or its driver). A tier's own
-   * `defaultTtl` does not apply inside a tiered cache: give `defaultTtl` here.
+   * The shared tier every process reads through to: normally the Redis backend (or its driver). When the
+   * tiered cache has no `defaultTtl` of its own, it takes this backend's.
    */
   l2: CacheBackend | CacheDriver;
   /**
@@ -30,7 +30,7 @@ export interface TieredBackendOptions {
    * @default 60
    */
   l1Ttl?: number;
-  /** Seconds a key lives when `set` is given no TTL, in both tiers. @default no expiry */
+  /** Seconds a key lives when `set` is given no TTL, in both tiers. @default l2's `defaultTtl`, if any */
   defaultTtl?: number;
   /**
    * Keep L1 coherent by listening to L2's change feed, when L2 has one (the Redis and memory backends do).
@@ -73,7 +73,8 @@ interface Tier {
  * });
  */
 export function createTieredBackend(options: TieredBackendOptions): CacheBackend {
-  const { l1Ttl = DEFAULT_L1_TTL_SECONDS, defaultTtl, coherence = true, onL2Failure = 'error' } = options;
+  const { l1Ttl = DEFAULT_L1_TTL_SECONDS, coherence = true, onL2Failure = 'error' } = options;
+  const defaultTtl = options.defaultTtl ?? (options.l2 as Partial<CacheBackend> | undefined)?.defaultTtl;
   const l2 = tierOf(options.l2);
   if (!l2)
     throw new TypeError(`[tiercache:${NAME}] l2 must be a cache backend, e.g. createRedisBackend({ url })`);

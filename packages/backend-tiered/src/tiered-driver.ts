@@ -143,11 +143,11 @@ export class TieredDriver implements CacheDriver<false> {
     return this.#changeEverywhere({ type: 'pattern', pattern }, () => this.#l2.deletePattern(pattern));
   }
 
-  flush(): Promise<void> {
+  flush(): Promise<unknown> {
     return this.#changeEverywhere({ type: 'all' }, () => this.#l2.flush());
   }
 
-  ping(): Promise<void> {
+  ping(): Promise<unknown> {
     return this.#callL2(() => this.#l2.ping());
   }
 
@@ -315,7 +315,7 @@ export class TieredDriver implements CacheDriver<false> {
   async #writeThrough(
     entries: ReadonlyArray<readonly [string, string]>,
     ttlMs: number | undefined,
-    write: () => Awaitable<void>,
+    write: () => Awaitable<unknown>,
   ): Promise<void> {
     const fills = entries.map(([key]) => {
       this.#disown(key);

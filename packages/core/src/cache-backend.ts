@@ -148,6 +148,8 @@ export interface CacheBackend {
   readonly name: string;
   /** Prepended to every key this backend touches; `flush` and `deletePattern` stay inside it. */
   readonly keyPrefix: string;
+  /** Seconds a key lives when a write is given no TTL; `undefined` when such keys never expire. */
+  readonly defaultTtl: number | undefined;
 
   /** Hit: the stored string (`""` is a hit). Miss: `null`. */
   get(key: string): CacheResult<string | null>;

@@ -36,7 +36,6 @@ export interface CacheOptions {
 
 // Answers that carry no per-call data are shared: a hit path that allocates less is a faster hit path.
 const OK_VOID: Result<void, never> = new Ok(undefined);
-const OK_VOID_ANSWER = Promise.resolve(OK_VOID);
 
 /** The driver behind each cache made here, for a tiered cache that is handed a cache as a tier. */
 const drivers = new WeakMap<CacheBackend, CacheDriver>();
@@ -49,6 +48,7 @@ const drivers = new WeakMap<CacheBackend, CacheDriver>();
 class Cache implements CacheBackend {
   readonly name: string;
   readonly keyPrefix: string;
+  readonly defaultTtl: number | undefined;
   readonly changes: ChangeFeed | null;
   readonly #driver: CacheDriver;
   readonly #defaultTtlMs: number | undefined;
@@ -62,6 +62,7 @@ class Cache implements CacheBackend {
     if (ttlError) throw new RangeError(ttlError.message);
     this.name = driver.name;
     this.keyPrefix = driver.keyPrefix;
+    this.defaultTtl = options.defaultTtl;
     this.changes = driver.changes;
     this.#driver = driver;
     this.#defaultTtlMs = options.defaultTtl === undefined ? undefined : toMilliseconds(options.defaultTtl);
@@ -80,16 +81,29 @@ class Cache implements CacheBackend {
     } catch (cause) {
       return Promise.resolve(this.#failed(cause, 'get', key, started));
     }
-    if (typeof answer === 'string')
-      return Promise.resolve(this.#lookups.found(answer, 'get', key, 'l1', started));
-    if (answer === null) {
-      return started === 0
-        ? this.#lookups.missedAnswer()
-        : Promise.resolve(this.#lookups.lookedUp(null, 'get', key, 'l1', started));
+    // The hit nobody observes, kept to the least work: the one path a cache must make fast.
+    if (typeof answer === 'string' && started === 0) {
+      this.#lookups.hits++;
+      return Promise.resolve(new Ok(answer));
     }
+    return this.#answerLookup(answer, 'get', key, started);
+  }
+
+  /** Any other answer of a lookup: a miss, an observed hit, or one the driver gives later. */
+  #answerLookup(answer: Awaitable<string | null>, operation: OperationName, key: string, started: number) {
+    if (answer instanceof Promise) return this.#getLater(answer, operation, key, started);
+    if (answer === null && started === 0) return this.#lookups.missedAnswer();
+    return Promise.resolve(this.#lookups.lookedUp(answer, operation, key, 'l1', started));
+  }
+
+  /**
+   * The end of a lookup the driver answers later. Its closures live here, not in `get`: a function that makes a
+   * closure over its variables allocates their context on every call, even when it returns before making it.
+   */
+  #getLater(answer: Promise<string | null>, operation: OperationName, key: string, started: number) {
     return answer.then(
-      (value) => this.#lookups.lookedUp(value, 'get', key, 'l2', started),
-      (cause) => this.#failed(cause, 'get', key, started),
+      (value) => this.#lookups.lookedUp(value, operation, key, 'l2', started),
+      (cause) => this.#failed(cause, operation, key, started),
     );
   }
 
@@ -103,6 +117,7 @@ class Cache implements CacheBackend {
       key,
       started,
       () => this.#driver.get(key),
+      undefined,
       (value, tier) => this.#lookups.lookedUp(value, 'getJson', key, tier, started),
     );
     if (text.isErr() || text.value === null) return text as Result<null, CacheError>;
@@ -118,7 +133,7 @@ class Cache implements CacheBackend {
       checkTtl(this.name, 'set', key, ttl);
     if (refused) return this.#refused(refused, started);
     const ttlMs = this.#ttlMs(ttl);
-    return this.#call('set', key, started, () => this.#driver.set(key, value, ttlMs));
+    return this.#call('set', key, started, () => this.#driver.set(key, value, ttlMs), nothing);
   }
 
   setJson(key: string, value: unknown, ttl?: number): CacheResult<void> {
@@ -129,7 +144,7 @@ class Cache implements CacheBackend {
     const text = encodeJson(this.name, 'setJson', key, value);
     if (text.isErr()) return this.#refused(text.error, started);
     const ttlMs = this.#ttlMs(ttl);
-    return this.#call('setJson', key, started, () => this.#driver.set(key, text.value, ttlMs));
+    return this.#call('setJson', key, started, () => this.#driver.set(key, text.value, ttlMs), nothing);
   }
 
   delete(key: string): CacheResult<boolean> {
@@ -162,7 +177,7 @@ class Cache implements CacheBackend {
   }
 
   flush(): CacheResult<void> {
-    return this.#onAll('flush', undefined, () => this.#driver.flush());
+    return this.#onAll('flush', undefined, () => this.#driver.flush(), nothing);
   }
 
   ping(): CacheResult<true> {
@@ -189,6 +204,7 @@ class Cache implements CacheBackend {
       undefined,
       started,
       () => this.#driver.getMany(distinct),
+      undefined,
       (values, tier) => this.#lookups.byKey('getMany', distinct, values, tier, started),
     );
   }
@@ -200,9 +216,9 @@ class Cache implements CacheBackend {
       ? closedError(this.name, 'setMany')
       : (checkTtl(this.name, 'setMany', undefined, ttl) ?? readEntries(this.name, 'setMany', entries));
     if (pairs instanceof CacheError) return this.#refused(pairs, started);
-    if (pairs.length === 0) return OK_VOID_ANSWER;
+    if (pairs.length === 0) return this.#call('setMany', undefined, started, nothing, nothing);
     const ttlMs = this.#ttlMs(ttl);
-    return this.#call('setMany', undefined, started, () => this.#driver.setMany(pairs, ttlMs));
+    return this.#call('setMany', undefined, started, () => this.#driver.setMany(pairs, ttlMs), nothing);
   }
 
   getOrSet(
@@ -224,6 +240,17 @@ class Cache implements CacheBackend {
     if (typeof answer === 'string')
       return Promise.resolve(this.#lookups.found(answer, 'getOrSet', key, 'l1', started));
     if (answer === null) return this.#load(key, loader, ttlMs, started);
+    return this.#getOrSetLater(answer, key, loader, ttlMs, started);
+  }
+
+  /** getOrSet's L2 answer, read later; apart from getOrSet for the reason given at `#getLater`. */
+  #getOrSetLater(
+    answer: Promise<string | null>,
+    key: string,
+    loader: () => string | Promise<string>,
+    ttlMs: number | undefined,
+    started: number,
+  ): CacheResult<string> {
     return answer.then(
       (value) =>
         value === null
@@ -243,6 +270,7 @@ class Cache implements CacheBackend {
       key,
       started,
       () => this.#driver.getEntries([key]),
+      undefined,
       (entries, tier) => {
         const entry = entries[0] ?? null;
         return this.#lookups.lookedUp(entry, 'getEntry', key, tier, started);
@@ -262,6 +290,7 @@ class Cache implements CacheBackend {
       undefined,
       started,
       () => this.#driver.getEntries(distinct),
+      undefined,
       (entries, tier) => this.#lookups.byKey('getEntries', distinct, entries, tier, started),
     );
   }
@@ -307,7 +336,7 @@ class Cache implements CacheBackend {
     const started = observationStart();
     const refused = this.#refuseKey(operation, key);
     if (refused) return this.#refused(refused, started);
-    return this.#call(operation, key, started, invoke, convert && ((reply) => new Ok(convert(reply))));
+    return this.#call(operation, key, started, invoke, convert);
   }
 
   /** An operation on no particular key: flush, ping, deletePattern, stats. */
@@ -321,19 +350,21 @@ class Cache implements CacheBackend {
     const started = observationStart();
     const refused = this.#closed ? closedError(this.name, operation) : invalidArgument;
     if (refused) return this.#refused(refused, started);
-    return this.#call(operation, undefined, started, invoke, convert && ((reply) => new Ok(convert(reply))));
+    return this.#call(operation, undefined, started, invoke, convert);
   }
 
   /**
-   * Calls the driver and turns its answer, or its failure, into a Result. `answer` shapes a success; the tier
-   * it is told is `l1` for an answer given at once and `l2` for one that came later.
+   * Calls the driver and turns its answer, or its failure, into a Result. `convert` shapes a plain answer
+   * (`nothing` for an operation that answers nothing, whatever the store replied); `lookup` counts and
+   * observes a lookup itself, told `l1` for an answer given at once and `l2` for one that came later.
    */
   #call<T, U = T>(
     operation: OperationName,
     key: string | undefined,
     started: number,
     invoke: () => Awaitable<T>,
-    answer?: (reply: T, tier: Tier) => Result<U, CacheError>,
+    convert?: ((reply: T) => U) | undefined,
+    lookup?: (reply: T, tier: Tier) => Result<U, CacheError>,
   ): CacheResult<U> {
     let reply: Awaitable<T>;
     try {
@@ -341,18 +372,40 @@ class Cache implements CacheBackend {
     } catch (cause) {
       return Promise.resolve(this.#failed(cause, operation, key, started));
     }
-    const settle = (value: T, tier: Tier): Result<U, CacheError> => {
-      if (answer) return answer(value, tier); // lookups observe themselves, with their hits and misses
-      const result = (value === undefined ? OK_VOID : new Ok(value)) as Result<U, CacheError>;
-      if (started !== 0)
-        publishOperation(this.name, operation, key, 'ok', undefined, 0, 0, undefined, started);
-      return result;
-    };
-    if (!(reply instanceof Promise)) return Promise.resolve(settle(reply, 'l1'));
+    if (!(reply instanceof Promise)) {
+      return Promise.resolve(this.#settle(reply, 'l1', operation, key, started, convert, lookup));
+    }
+    return this.#callLater(reply, operation, key, started, convert, lookup);
+  }
+
+  /** `#call` for a driver that answers later; apart from `#call` for the reason given at `#getLater`. */
+  #callLater<T, U>(
+    reply: Promise<T>,
+    operation: OperationName,
+    key: string | undefined,
+    started: number,
+    convert: ((reply: T) => U) | undefined,
+    lookup: ((reply: T, tier: Tier) => Result<U, CacheError>) | undefined,
+  ): CacheResult<U> {
     return reply.then(
-      (value) => settle(value, 'l2'),
+      (value) => this.#settle(value, 'l2', operation, key, started, convert, lookup),
       (cause) => this.#failed(cause, operation, key, started),
     );
+  }
+
+  #settle<T, U>(
+    value: T,
+    tier: Tier,
+    operation: OperationName,
+    key: string | undefined,
+    started: number,
+    convert: ((reply: T) => U) | undefined,
+    lookup: ((reply: T, tier: Tier) => Result<U, CacheError>) | undefined,
+  ): Result<U, CacheError> {
+    if (lookup) return lookup(value, tier);
+    const shaped = convert ? convert(value) : (value as unknown as U);
+    if (started !== 0) publishOperation(this.name, operation, key, 'ok', undefined, 0, 0, undefined, started);
+    return shaped === undefined ? (OK_VOID as Result<U, never>) : new Ok(shaped);
   }
 
   #load(key: string, loader: () => string | Promise<string>, ttlMs: number | undefined, started: number) {
@@ -361,7 +414,7 @@ class Cache implements CacheBackend {
       .load(key, key, loader, (value) => {
         // The cache may have been closed while the loader ran: a driver never sees a call after close().
         if (this.#closed) return new Err(closedError(this.name, 'getOrSet', key));
-        return this.#call('getOrSet', key, 0, () => this.#driver.set(key, value, ttlMs));
+        return this.#call('getOrSet', key, 0, () => this.#driver.set(key, value, ttlMs), nothing);
       })
       .then((result) => {
         if (started !== 0) {
@@ -402,6 +455,11 @@ class Cache implements CacheBackend {
       publishOperation(this.name, operation, key, 'error', undefined, 0, 0, error.code, started);
     return new Err(error);
   }
+}
+
+/** The answer of an operation that answers nothing, whatever the store replied (Redis SET answers 'OK'). */
+function nothing(): undefined {
+  return undefined;
 }
 
 function toSeconds(ms: number | null): number | null {

@@ -59,8 +59,11 @@ export interface CacheDriver<Local extends boolean = boolean> {
   getMany(keys: readonly string[]): DriverAnswer<Array<string | null>, Local>;
   /** Entries of distinct keys, value and TTL read at one moment, in the order asked, `null` for each miss. */
   getEntries(keys: readonly string[]): DriverAnswer<Array<CacheEntry | null>, Local>;
-  /** Stores one value; without `ttlMs` it never expires (an earlier TTL is cleared, as Redis SET does). */
-  set(key: string, value: string, ttlMs: number | undefined): DriverAnswer<void, Local>;
+  /**
+   * Stores one value; without `ttlMs` it never expires (an earlier TTL is cleared, as Redis SET does). What it
+   * answers is dropped (so a driver can hand back its client's own promise, such as SET's `'OK'`).
+   */
+  set(key: string, value: string, ttlMs: number | undefined): DriverAnswer<unknown, Local>;
   /** Stores distinct keys, all with one TTL rule; all or nothing where the store can promise it. */
   setMany(
     entries: ReadonlyArray<readonly [string, string]>,
@@ -81,10 +84,10 @@ export interface CacheDriver<Local extends boolean = boolean> {
   increment(key: string, delta: number): DriverAnswer<number, Local>;
   /** Deletes the keys under the prefix whose unprefixed name matches a Redis glob pattern; answers how many. */
   deletePattern(pattern: string): DriverAnswer<number, Local>;
-  /** Removes every key under the prefix, and nothing else. */
-  flush(): DriverAnswer<void, Local>;
-  /** Succeeds when the store can serve. */
-  ping(): DriverAnswer<void, Local>;
+  /** Removes every key under the prefix, and nothing else. What it answers is dropped. */
+  flush(): DriverAnswer<unknown, Local>;
+  /** Succeeds when the store can serve. What it answers is dropped. */
+  ping(): DriverAnswer<unknown, Local>;
   stats(): DriverAnswer<DriverStats, Local>;
   /** Releases what the driver holds. Called once. */
   close(): Promise<void>;

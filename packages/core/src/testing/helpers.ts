@@ -15,6 +15,7 @@ import { type CacheError, type CacheErrorCode, errorMessage } from '../cache-err
  * expect(expectOk(await cache.get('greeting'))).toBe('hello');
  */
 export function expectOk<T>(result: Result<T, CacheError>): T {
+  checkResult(result, 'Ok');
   if (result.isErr()) expect.fail(`expected Ok, got Err: ${result.error.message}`);
   return result.value;
 }
@@ -28,6 +29,7 @@ export function expectOk<T>(result: Result<T, CacheError>): T {
  * expect(error.key).toBe('name');
  */
 export function expectErr<T>(result: Result<T, CacheError>, code: CacheErrorCode): CacheError {
+  checkResult(result, `Err ${code}`);
   if (result.isOk()) expect.fail(`expected Err ${code}, got Ok(${describeValue(result.value)})`);
   expect(result.error.code, result.error.message).toBe(code);
   return result.error;
@@ -134,8 +136,17 @@ export function backendFixture(options: BackendFixtureOptions = {}): BackendFixt
   };
 }
 
+/** Fails the test, saying what came instead, when an operation answered something that is not a Result. */
+function checkResult(result: unknown, expected: string): void {
+  const candidate = result as { isOk?: unknown; isErr?: unknown } | null | undefined;
+  if (typeof candidate?.isOk !== 'function' || typeof candidate.isErr !== 'function') {
+    expect.fail(`expected ${expected}, got ${describeValue(result)}, which is not a Result`);
+  }
+}
+
 function describeValue(value: unknown): string {
   try {
+    if (value instanceof Promise) return 'a Promise (not awaited?)';
     if (value instanceof Map) return `Map ${JSON.stringify([...value])}`;
     return JSON.stringify(value) ?? String(value);
   } catch {
