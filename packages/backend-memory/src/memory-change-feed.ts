@@ -3,13 +3,10 @@ import {
   type CacheResult,
   type ChangeEvent,
   type ChangeFeed,
-  checkPattern,
   closedError,
-  errorMessage,
-  invalid,
   type KeyChange,
   type OperationName,
-  readKeys,
+  readKeyChange,
 } from '@tiercache/core';
 import { Err, Ok } from 'ts-results-es';
 import type { MemoryStore, StoreHearer, StoreWatcher } from './memory-store.js';
@@ -57,7 +54,7 @@ export class MemoryChangeFeed implements ChangeFeed {
   /** Tells the feeds of the other backends of this prefix on the store; not this one's own listeners. */
   announce(change: KeyChange): CacheResult<void> {
     if (this.#stopped) return Promise.resolve(new Err(closedError(NAME, ANNOUNCE)));
-    const copy = readChange(change);
+    const copy = readKeyChange(NAME, change);
     if (copy instanceof CacheError) return Promise.resolve(new Err(copy));
     if (copy.type !== 'keys' || copy.keys.length > 0) this.#store.announce(this.#prefix, copy, this.#owner);
     return Promise.resolve(new Ok(undefined));
@@ -89,36 +86,5 @@ export class MemoryChangeFeed implements ChangeFeed {
         }
       }
     });
-  }
-}
-
-/** A copy of an announced change, checked as the Redis feed checks it; or why it is refused. */
-function readChange(change: unknown): KeyChange | CacheError {
-  let type: unknown;
-  let keys: unknown;
-  let pattern: unknown;
-  try {
-    if (change !== null && typeof change === 'object') {
-      ({ type, keys, pattern } = change as { type?: unknown; keys?: unknown; pattern?: unknown });
-    }
-  } catch (cause) {
-    return invalid(NAME, ANNOUNCE, undefined, `change could not be read: ${errorMessage(cause)}`);
-  }
-  switch (type) {
-    case 'keys': {
-      const copied = readKeys(NAME, ANNOUNCE, keys);
-      return copied instanceof CacheError ? copied : { type: 'keys', keys: copied };
-    }
-    case 'pattern':
-      return checkPattern(NAME, ANNOUNCE, pattern) ?? { type: 'pattern', pattern: pattern as string };
-    case 'all':
-      return { type: 'all' };
-    default:
-      return invalid(
-        NAME,
-        ANNOUNCE,
-        undefined,
-        "change must be { type: 'keys', keys }, { type: 'pattern', pattern } or { type: 'all' }",
-      );
   }
 }

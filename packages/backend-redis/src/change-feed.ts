@@ -6,18 +6,14 @@ import {
   type ChangeFeed,
   errorMessage,
   type KeyChange,
+  readKeyChange,
   withTimeout,
 } from '@tiercache/core';
 import { Cluster, type Redis } from 'ioredis';
 import { Err, Ok, type Result } from 'ts-results-es';
-import {
-  changeChannel,
-  checkChange,
-  decodeMessage,
-  encodeChange,
-  encodeHeartbeat,
-} from './change-message.js';
+import { changeChannel, decodeMessage, encodeChange, encodeHeartbeat } from './change-message.js';
 import { INVALIDATION_CHANNEL, type MessagePayload, TrackingLink } from './key-tracking.js';
+import { NAME } from './redis-errors.js';
 
 export interface ChangeFeedSetup {
   /** The backend's client: tracking is switched on for it (for each of its masters in a Cluster). */
@@ -93,7 +89,7 @@ export class RedisChangeFeed implements ChangeFeed {
   }
 
   async announce(change: KeyChange): CacheResult<void> {
-    const checked = checkChange(change);
+    const checked = readKeyChange(NAME, change);
     if (checked instanceof CacheError) return new Err(checked);
     if (checked.type === 'keys' && checked.keys.length === 0) return new Ok(undefined);
     const message = encodeChange(this.#origin, checked);

@@ -1,12 +1,4 @@
-import {
-  CacheError,
-  checkPattern,
-  invalid,
-  type KeyChange,
-  type OperationName,
-  readKeys,
-} from '@tiercache/core';
-import { NAME } from './redis-errors.js';
+import type { KeyChange, OperationName } from '@tiercache/core';
 
 /**
  * What travels on a feed's channel, as JSON text:
@@ -64,28 +56,3 @@ export function decodeMessage(text: string): ChannelMessage | undefined {
 
 /** The operation `announce` errors are reported under. */
 export const ANNOUNCE: OperationName = 'announce';
-
-/** The change as it will be sent (its keys copied, each once), or why it cannot be. */
-export function checkChange(change: unknown): KeyChange | CacheError {
-  const type =
-    change !== null && typeof change === 'object' ? (change as { type?: unknown }).type : undefined;
-  switch (type) {
-    case 'keys': {
-      const keys = readKeys(NAME, ANNOUNCE, (change as { keys?: unknown }).keys);
-      return keys instanceof CacheError ? keys : { type: 'keys', keys };
-    }
-    case 'pattern': {
-      const pattern = (change as { pattern?: unknown }).pattern;
-      return checkPattern(NAME, ANNOUNCE, pattern) ?? { type: 'pattern', pattern: pattern as string };
-    }
-    case 'all':
-      return { type: 'all' };
-    default:
-      return invalid(
-        NAME,
-        ANNOUNCE,
-        undefined,
-        "change must be { type: 'keys', keys }, { type: 'pattern', pattern } or { type: 'all' }",
-      );
-  }
-}

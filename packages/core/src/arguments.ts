@@ -1,4 +1,4 @@
-import type { OperationName } from './cache-backend.js';
+import type { KeyChange, OperationName } from './cache-backend.js';
 import { CacheError, errorMessage } from './cache-error.js';
 
 /*
@@ -230,4 +230,35 @@ export function readGetOrSetArguments(
     return unreadable(backend, 'getOrSet', 'options', cause);
   }
   return checkTtl(backend, 'getOrSet', key, ttl) ?? (ttl as number | undefined);
+}
+
+/** A copy of a change given to `announce`, its keys each once; or why it is refused. Never throws. */
+export function readKeyChange(backend: string, change: unknown): KeyChange | CacheError {
+  let type: unknown;
+  let keys: unknown;
+  let pattern: unknown;
+  try {
+    if (change !== null && typeof change === 'object') {
+      ({ type, keys, pattern } = change as { type?: unknown; keys?: unknown; pattern?: unknown });
+    }
+  } catch (cause) {
+    return unreadable(backend, 'announce', 'change', cause);
+  }
+  switch (type) {
+    case 'keys': {
+      const copied = readKeys(backend, 'announce', keys);
+      return copied instanceof CacheError ? copied : { type: 'keys', keys: copied };
+    }
+    case 'pattern':
+      return checkPattern(backend, 'announce', pattern) ?? { type: 'pattern', pattern: pattern as string };
+    case 'all':
+      return { type: 'all' };
+    default:
+      return invalid(
+        backend,
+        'announce',
+        undefined,
+        "change must be { type: 'keys', keys }, { type: 'pattern', pattern } or { type: 'all' }",
+      );
+  }
 }

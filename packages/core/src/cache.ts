@@ -22,11 +22,12 @@ import type {
   OperationName,
 } from './cache-backend.js';
 import { CacheError } from './cache-error.js';
-import { type Awaitable, type CacheDriver, toCacheError } from './driver.js';
+import type { Awaitable, CacheDriver } from './driver.js';
+import { DriverCalls } from './driver-calls.js';
 import { decodeJson, encodeJson } from './json.js';
 import { LoadThrough } from './loader.js';
 import { Lookups } from './lookups.js';
-import { observationStart, publishOperation, type Tier } from './observability.js';
+import { observationStart, publishOperation } from './observability.js';
 import { createOperationCounts, lookupRates } from './stats.js';
 
 export interface CacheOptions {
@@ -55,6 +56,7 @@ class Cache implements CacheBackend {
   readonly #operations = createOperationCounts();
   readonly #loads: LoadThrough;
   readonly #lookups: Lookups;
+  readonly #calls: DriverCalls;
   #closed = false;
 
   constructor(driver: CacheDriver, options: CacheOptions) {
@@ -68,18 +70,19 @@ class Cache implements CacheBackend {
     this.#defaultTtlMs = options.defaultTtl === undefined ? undefined : toMilliseconds(options.defaultTtl);
     this.#loads = new LoadThrough(driver.name);
     this.#lookups = new Lookups(driver.name);
+    this.#calls = new DriverCalls(driver, this.#lookups);
   }
 
   get(key: string): CacheResult<string | null> {
     this.#operations.get++;
     const started = observationStart();
     const refused = this.#refuseKey('get', key);
-    if (refused) return this.#refused(refused, started);
+    if (refused) return this.#calls.refused(refused, started);
     let answer: Awaitable<string | null>;
     try {
       answer = this.#driver.get(key);
     } catch (cause) {
-      return Promise.resolve(this.#failed(cause, 'get', key, started));
+      return Promise.resolve(this.#calls.failed(cause, 'get', key, started));
     }
     // The hit nobody observes, kept to the least work: the one path a cache must make fast.
     if (typeof answer === 'string' && started === 0) {
@@ -91,28 +94,17 @@ class Cache implements CacheBackend {
 
   /** Any other answer of a lookup: a miss, an observed hit, or one the driver gives later. */
   #answerLookup(answer: Awaitable<string | null>, operation: OperationName, key: string, started: number) {
-    if (answer instanceof Promise) return this.#getLater(answer, operation, key, started);
+    if (answer instanceof Promise) return this.#calls.lookUpLater(answer, operation, key, started);
     if (answer === null && started === 0) return this.#lookups.missedAnswer();
     return Promise.resolve(this.#lookups.lookedUp(answer, operation, key, 'l1', started));
-  }
-
-  /**
-   * The end of a lookup the driver answers later. Its closures live here, not in `get`: a function that makes a
-   * closure over its variables allocates their context on every call, even when it returns before making it.
-   */
-  #getLater(answer: Promise<string | null>, operation: OperationName, key: string, started: number) {
-    return answer.then(
-      (value) => this.#lookups.lookedUp(value, operation, key, 'l2', started),
-      (cause) => this.#failed(cause, operation, key, started),
-    );
   }
 
   async getJson<T = unknown>(key: string): CacheResult<T | null> {
     this.#operations.getJson++;
     const started = observationStart();
     const refused = this.#refuseKey('getJson', key);
-    if (refused) return this.#refused(refused, started);
-    const text = await this.#call(
+    if (refused) return this.#calls.refused(refused, started);
+    const text = await this.#calls.call(
       'getJson',
       key,
       started,
@@ -131,20 +123,20 @@ class Cache implements CacheBackend {
       this.#refuseKey('set', key) ??
       checkValue(this.name, 'set', key, value) ??
       checkTtl(this.name, 'set', key, ttl);
-    if (refused) return this.#refused(refused, started);
+    if (refused) return this.#calls.refused(refused, started);
     const ttlMs = this.#ttlMs(ttl);
-    return this.#call('set', key, started, () => this.#driver.set(key, value, ttlMs), nothing);
+    return this.#calls.call('set', key, started, () => this.#driver.set(key, value, ttlMs), nothing);
   }
 
   setJson(key: string, value: unknown, ttl?: number): CacheResult<void> {
     this.#operations.setJson++;
     const started = observationStart();
     const refused = this.#refuseKey('setJson', key) ?? checkTtl(this.name, 'setJson', key, ttl);
-    if (refused) return this.#refused(refused, started);
+    if (refused) return this.#calls.refused(refused, started);
     const text = encodeJson(this.name, 'setJson', key, value);
-    if (text.isErr()) return this.#refused(text.error, started);
+    if (text.isErr()) return this.#calls.refused(text.error, started);
     const ttlMs = this.#ttlMs(ttl);
-    return this.#call('setJson', key, started, () => this.#driver.set(key, text.value, ttlMs), nothing);
+    return this.#calls.call('setJson', key, started, () => this.#driver.set(key, text.value, ttlMs), nothing);
   }
 
   delete(key: string): CacheResult<boolean> {
@@ -159,9 +151,9 @@ class Cache implements CacheBackend {
     this.#operations.expire++;
     const started = observationStart();
     const refused = this.#refuseKey('expire', key) ?? checkTtl(this.name, 'expire', key, seconds, 'seconds');
-    if (refused) return this.#refused(refused, started);
+    if (refused) return this.#calls.refused(refused, started);
     const ttlMs = toMilliseconds(seconds);
-    return this.#call('expire', key, started, () => this.#driver.expire(key, ttlMs));
+    return this.#calls.call('expire', key, started, () => this.#driver.expire(key, ttlMs));
   }
 
   ttl(key: string): CacheResult<number | null> {
@@ -195,18 +187,7 @@ class Cache implements CacheBackend {
   }
 
   getMany(keys: readonly string[]): CacheResult<Map<string, string | null>> {
-    this.#operations.getMany++;
-    const started = observationStart();
-    const distinct = this.#closed ? closedError(this.name, 'getMany') : readKeys(this.name, 'getMany', keys);
-    if (distinct instanceof CacheError) return this.#refused(distinct, started);
-    return this.#call(
-      'getMany',
-      undefined,
-      started,
-      () => this.#driver.getMany(distinct),
-      undefined,
-      (values, tier) => this.#lookups.byKey('getMany', distinct, values, tier, started),
-    );
+    return this.#lookUpMany('getMany', keys, (distinct) => this.#driver.getMany(distinct));
   }
 
   setMany(entries: CacheEntries, ttl?: number): CacheResult<void> {
@@ -215,10 +196,10 @@ class Cache implements CacheBackend {
     const pairs = this.#closed
       ? closedError(this.name, 'setMany')
       : (checkTtl(this.name, 'setMany', undefined, ttl) ?? readEntries(this.name, 'setMany', entries));
-    if (pairs instanceof CacheError) return this.#refused(pairs, started);
-    if (pairs.length === 0) return this.#call('setMany', undefined, started, nothing, nothing);
+    if (pairs instanceof CacheError) return this.#calls.refused(pairs, started);
+    if (pairs.length === 0) return this.#calls.call('setMany', undefined, started, nothing, nothing);
     const ttlMs = this.#ttlMs(ttl);
-    return this.#call('setMany', undefined, started, () => this.#driver.setMany(pairs, ttlMs), nothing);
+    return this.#calls.call('setMany', undefined, started, () => this.#driver.setMany(pairs, ttlMs), nothing);
   }
 
   getOrSet(
@@ -229,13 +210,13 @@ class Cache implements CacheBackend {
     this.#operations.getOrSet++;
     const started = observationStart();
     const ttl = this.#refuseKey('getOrSet', key) ?? readGetOrSetArguments(this.name, key, loader, options);
-    if (ttl instanceof CacheError) return this.#refused(ttl, started);
+    if (ttl instanceof CacheError) return this.#calls.refused(ttl, started);
     const ttlMs = this.#ttlMs(ttl);
     let answer: Awaitable<string | null>;
     try {
       answer = this.#driver.get(key);
     } catch (cause) {
-      return Promise.resolve(this.#failed(cause, 'getOrSet', key, started));
+      return Promise.resolve(this.#calls.failed(cause, 'getOrSet', key, started));
     }
     if (typeof answer === 'string')
       return Promise.resolve(this.#lookups.found(answer, 'getOrSet', key, 'l1', started));
@@ -243,7 +224,7 @@ class Cache implements CacheBackend {
     return this.#getOrSetLater(answer, key, loader, ttlMs, started);
   }
 
-  /** getOrSet's L2 answer, read later; apart from getOrSet for the reason given at `#getLater`. */
+  /** getOrSet's answer from a driver that answers later; apart from getOrSet as `DriverCalls` explains. */
   #getOrSetLater(
     answer: Promise<string | null>,
     key: string,
@@ -256,7 +237,7 @@ class Cache implements CacheBackend {
         value === null
           ? this.#load(key, loader, ttlMs, started)
           : this.#lookups.found(value, 'getOrSet', key, 'l2', started),
-      (cause) => this.#failed(cause, 'getOrSet', key, started),
+      (cause) => this.#calls.failed(cause, 'getOrSet', key, started),
     );
   }
 
@@ -264,8 +245,8 @@ class Cache implements CacheBackend {
     this.#operations.getEntry++;
     const started = observationStart();
     const refused = this.#refuseKey('getEntry', key);
-    if (refused) return this.#refused(refused, started);
-    return this.#call(
+    if (refused) return this.#calls.refused(refused, started);
+    return this.#calls.call(
       'getEntry',
       key,
       started,
@@ -279,20 +260,7 @@ class Cache implements CacheBackend {
   }
 
   getEntries(keys: readonly string[]): CacheResult<Map<string, CacheEntry | null>> {
-    this.#operations.getEntries++;
-    const started = observationStart();
-    const distinct = this.#closed
-      ? closedError(this.name, 'getEntries')
-      : readKeys(this.name, 'getEntries', keys);
-    if (distinct instanceof CacheError) return this.#refused(distinct, started);
-    return this.#call(
-      'getEntries',
-      undefined,
-      started,
-      () => this.#driver.getEntries(distinct),
-      undefined,
-      (entries, tier) => this.#lookups.byKey('getEntries', distinct, entries, tier, started),
-    );
+    return this.#lookUpMany('getEntries', keys, (distinct) => this.#driver.getEntries(distinct));
   }
 
   stats(): CacheResult<CacheStats> {
@@ -318,12 +286,32 @@ class Cache implements CacheBackend {
     try {
       await this.#driver.close();
     } catch (cause) {
-      return this.#failed(cause, 'close', undefined, 0);
+      return this.#calls.failed(cause, 'close', undefined, 0);
     }
     return OK_VOID;
   }
 
   // ---- the shared steps of every operation ----
+
+  /** getMany and getEntries: distinct keys read in one driver call, answered by key in the order asked. */
+  #lookUpMany<T>(
+    operation: 'getMany' | 'getEntries',
+    keys: readonly string[],
+    read: (distinct: string[]) => Awaitable<ReadonlyArray<T | null>>,
+  ): CacheResult<Map<string, T | null>> {
+    this.#operations[operation]++;
+    const started = observationStart();
+    const distinct = this.#closed ? closedError(this.name, operation) : readKeys(this.name, operation, keys);
+    if (distinct instanceof CacheError) return this.#calls.refused(distinct, started);
+    return this.#calls.call(
+      operation,
+      undefined,
+      started,
+      () => read(distinct),
+      undefined,
+      (values, tier) => this.#lookups.byKey(operation, distinct, values, tier, started),
+    );
+  }
 
   /** An operation on one key with nothing else to check. */
   #onKey<T, U = T>(
@@ -335,8 +323,8 @@ class Cache implements CacheBackend {
     this.#operations[operation]++;
     const started = observationStart();
     const refused = this.#refuseKey(operation, key);
-    if (refused) return this.#refused(refused, started);
-    return this.#call(operation, key, started, invoke, convert);
+    if (refused) return this.#calls.refused(refused, started);
+    return this.#calls.call(operation, key, started, invoke, convert);
   }
 
   /** An operation on no particular key: flush, ping, deletePattern, stats. */
@@ -349,63 +337,8 @@ class Cache implements CacheBackend {
     this.#operations[operation]++;
     const started = observationStart();
     const refused = this.#closed ? closedError(this.name, operation) : invalidArgument;
-    if (refused) return this.#refused(refused, started);
-    return this.#call(operation, undefined, started, invoke, convert);
-  }
-
-  /**
-   * Calls the driver and turns its answer, or its failure, into a Result. `convert` shapes a plain answer
-   * (`nothing` for an operation that answers nothing, whatever the store replied); `lookup` counts and
-   * observes a lookup itself, told `l1` for an answer given at once and `l2` for one that came later.
-   */
-  #call<T, U = T>(
-    operation: OperationName,
-    key: string | undefined,
-    started: number,
-    invoke: () => Awaitable<T>,
-    convert?: ((reply: T) => U) | undefined,
-    lookup?: (reply: T, tier: Tier) => Result<U, CacheError>,
-  ): CacheResult<U> {
-    let reply: Awaitable<T>;
-    try {
-      reply = invoke();
-    } catch (cause) {
-      return Promise.resolve(this.#failed(cause, operation, key, started));
-    }
-    if (!(reply instanceof Promise)) {
-      return Promise.resolve(this.#settle(reply, 'l1', operation, key, started, convert, lookup));
-    }
-    return this.#callLater(reply, operation, key, started, convert, lookup);
-  }
-
-  /** `#call` for a driver that answers later; apart from `#call` for the reason given at `#getLater`. */
-  #callLater<T, U>(
-    reply: Promise<T>,
-    operation: OperationName,
-    key: string | undefined,
-    started: number,
-    convert: ((reply: T) => U) | undefined,
-    lookup: ((reply: T, tier: Tier) => Result<U, CacheError>) | undefined,
-  ): CacheResult<U> {
-    return reply.then(
-      (value) => this.#settle(value, 'l2', operation, key, started, convert, lookup),
-      (cause) => this.#failed(cause, operation, key, started),
-    );
-  }
-
-  #settle<T, U>(
-    value: T,
-    tier: Tier,
-    operation: OperationName,
-    key: string | undefined,
-    started: number,
-    convert: ((reply: T) => U) | undefined,
-    lookup: ((reply: T, tier: Tier) => Result<U, CacheError>) | undefined,
-  ): Result<U, CacheError> {
-    if (lookup) return lookup(value, tier);
-    const shaped = convert ? convert(value) : (value as unknown as U);
-    if (started !== 0) publishOperation(this.name, operation, key, 'ok', undefined, 0, 0, undefined, started);
-    return shaped === undefined ? (OK_VOID as Result<U, never>) : new Ok(shaped);
+    if (refused) return this.#calls.refused(refused, started);
+    return this.#calls.call(operation, undefined, started, invoke, convert);
   }
 
   #load(key: string, loader: () => string | Promise<string>, ttlMs: number | undefined, started: number) {
@@ -414,7 +347,7 @@ class Cache implements CacheBackend {
       .load(key, key, loader, (value) => {
         // The cache may have been closed while the loader ran: a driver never sees a call after close().
         if (this.#closed) return new Err(closedError(this.name, 'getOrSet', key));
-        return this.#call('getOrSet', key, 0, () => this.#driver.set(key, value, ttlMs), nothing);
+        return this.#calls.call('getOrSet', key, 0, () => this.#driver.set(key, value, ttlMs), nothing);
       })
       .then((result) => {
         if (started !== 0) {
@@ -429,9 +362,9 @@ class Cache implements CacheBackend {
     this.#operations[operation]++;
     const started = observationStart();
     const refused = this.#refuseKey(operation, key) ?? checkAmount(this.name, operation, key, amount);
-    if (refused) return this.#refused(refused, started);
+    if (refused) return this.#calls.refused(refused, started);
     const delta = sign * amount;
-    return this.#call(operation, key, started, () => this.#driver.increment(key, delta));
+    return this.#calls.call(operation, key, started, () => this.#driver.increment(key, delta));
   }
 
   #refuseKey(operation: OperationName, key: unknown): CacheError | undefined {
@@ -440,20 +373,6 @@ class Cache implements CacheBackend {
 
   #ttlMs(ttl: number | undefined): number | undefined {
     return ttl === undefined ? this.#defaultTtlMs : toMilliseconds(ttl);
-  }
-
-  #refused(error: CacheError, started: number): Promise<Err<CacheError>> {
-    const result = new Err(error);
-    if (started !== 0)
-      publishOperation(this.name, error.operation, error.key, 'error', undefined, 0, 0, error.code, started);
-    return Promise.resolve(result);
-  }
-
-  #failed(cause: unknown, operation: OperationName, key: string | undefined, started: number) {
-    const error = toCacheError(this.#driver, cause, operation, key);
-    if (started !== 0)
-      publishOperation(this.name, operation, key, 'error', undefined, 0, 0, error.code, started);
-    return new Err(error);
   }
 }
 

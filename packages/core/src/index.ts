@@ -8,6 +8,7 @@ export {
   closedError,
   invalid,
   readEntries,
+  readKeyChange,
   readKeys,
   toMilliseconds,
 } from './arguments.js';
