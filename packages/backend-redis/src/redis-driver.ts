@@ -2,12 +2,12 @@ import {
   type Awaitable,
   type CacheDriver,
   type CacheEntry,
-  CacheError,
+  type CacheError,
   type ChangeFeed,
   type DriverError,
   type DriverStats,
   escapeKeyPattern,
-  toDriverError,
+  toCacheError,
   withTimeout,
 } from '@tiercache/core';
 import { Cluster } from 'ioredis';
@@ -170,16 +170,7 @@ class RedisDriver implements CacheDriver<false> {
     try {
       return new Ok(await this.#io.send(exchange));
     } catch (cause) {
-      const failure = toDriverError(this, cause);
-      return new Err(
-        new CacheError({
-          code: failure.code,
-          backend: NAME,
-          operation: ANNOUNCE,
-          reason: failure.message,
-          cause: failure.cause ?? (failure === cause ? undefined : cause),
-        }),
-      );
+      return new Err(toCacheError(this, cause, ANNOUNCE, undefined));
     }
   }
 }

@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import {
   createManualClock,
   createMemoryBackend,
@@ -5,12 +6,16 @@ import {
   createMemoryStore,
 } from '@tiercache/backend-memory';
 import {
+  type BackendEvent,
   type CacheDriver,
   type ChangeEvent,
   type ChangeFeed,
   DriverError,
+  EVENT_CHANNEL,
   type KeyChange,
   type LocalDriver,
+  OPERATION_CHANNEL,
+  type OperationMessage,
 } from '@tiercache/core';
 import { Ok } from 'ts-results-es';
 import { describe, expect, it } from 'vitest';
@@ -419,5 +424,96 @@ describe('options', () => {
     expect(() => createTieredBackend({ l1: inner, l2: createMemoryBackend() })).toThrow(
       /l1 must answer reads in-process/,
     );
+  });
+});
+
+describe('health events on the observability seam', () => {
+  /** Every event published on the seam while `body` runs. */
+  async function eventsDuring(body: () => Promise<void>): Promise<BackendEvent[]> {
+    const events: BackendEvent[] = [];
+    const listener = (message: unknown) => events.push(message as BackendEvent);
+    subscribe(EVENT_CHANNEL, listener);
+    try {
+      await body();
+    } finally {
+      unsubscribe(EVENT_CHANNEL, listener);
+    }
+    return events;
+  }
+
+  it('the breaker reports opening, its probe and closing again', async () => {
+    const clock = createManualClock();
+    const l2 = createMemoryDriver({ clock });
+    let down = false;
+    const flaky = wrap(l2, {
+      getEntries: (keys: readonly string[]) => (down ? unreachable() : l2.getEntries(keys)),
+    });
+    const cache = createTieredBackend({
+      l2: flaky,
+      clock,
+      breaker: { failureThreshold: 2, resetAfterMs: 100 },
+    });
+    const events = await eventsDuring(async () => {
+      down = true;
+      await cache.get('a');
+      await cache.get('b');
+      down = false;
+      clock.advance(100);
+      await cache.get('c');
+    });
+    expect(events).toEqual([
+      { backend: 'tiered', type: 'breaker', state: 'open' },
+      { backend: 'tiered', type: 'breaker', state: 'half-open' },
+      { backend: 'tiered', type: 'breaker', state: 'closed' },
+    ]);
+  });
+
+  it('a lost feed reports the loss with its reason and the emptied L1; re-arming and invalidations are reported', async () => {
+    const { l1, l2, plainWriter } = setup();
+    let emit: (event: ChangeEvent) => void = () => {};
+    const feed: ChangeFeed = {
+      armed: true,
+      subscribe(listener) {
+        emit = listener;
+        return () => {};
+      },
+      announce: async (_change: KeyChange) => new Ok(undefined),
+    };
+    const cache = createTieredBackend({ l1: l1.driver, l2: wrap(l2.driver, { changes: feed }) });
+    await plainWriter.set('k', 'v');
+    await cache.get('k');
+    const events = await eventsDuring(async () => {
+      emit({ type: 'keys', keys: ['k', 'other'] });
+      emit({ type: 'lost', reason: 'connection reset' });
+      emit({ type: 'armed' });
+      emit({ type: 'all' });
+    });
+    expect(events).toEqual([
+      { backend: 'tiered', type: 'invalidation', count: 2 },
+      { backend: 'tiered', type: 'feed', state: 'lost', reason: 'connection reset' },
+      { backend: 'tiered', type: 'l1-emptied', reason: 'change feed lost: connection reset' },
+      { backend: 'tiered', type: 'feed', state: 'armed', reason: undefined },
+      { backend: 'tiered', type: 'invalidation', count: 'all' },
+    ]);
+  });
+
+  it('an L1 hit and an L2 hit are told apart on the operation channel', async () => {
+    const { cache, plainWriter } = setup();
+    await plainWriter.set('remote', 'v');
+    const seen: OperationMessage[] = [];
+    const listener = (message: unknown) => seen.push(message as OperationMessage);
+    subscribe(OPERATION_CHANNEL, listener);
+    try {
+      await cache.get('remote');
+      await cache.get('remote');
+      await cache.get('absent');
+    } finally {
+      unsubscribe(OPERATION_CHANNEL, listener);
+    }
+    expect(seen.map(({ outcome, tier }) => ({ outcome, tier }))).toEqual([
+      { outcome: 'hit', tier: 'l2' },
+      { outcome: 'hit', tier: 'l1' },
+      { outcome: 'miss', tier: 'none' },
+    ]);
   });
 });
