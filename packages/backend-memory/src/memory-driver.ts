@@ -39,6 +39,8 @@ class MemoryDriver implements LocalDriver {
   readonly #store: MemoryStore;
   readonly #lru: MemoryStore['lru'];
   readonly #ownsStore: boolean;
+  /** The store's access records, when `trackAccess` is on. */
+  readonly #activity: boolean;
   #changes: MemoryChangeFeed | undefined;
 
   constructor(options: MemoryDriverOptions) {
@@ -60,6 +62,7 @@ class MemoryDriver implements LocalDriver {
     this.#store = store ?? createMemoryStore(storeOptions);
     this.#ownsStore = store === undefined;
     this.#lru = this.#store.lru;
+    this.#activity = this.#store.activity !== undefined;
   }
 
   /** Changes other backends on the same store make under this prefix, and expiry and eviction. */
@@ -69,7 +72,11 @@ class MemoryDriver implements LocalDriver {
   }
 
   get(key: string): string | null {
-    return this.#read(this.keyPrefix + key) ?? null;
+    const fullKey = this.keyPrefix + key;
+    const value = this.#lru.get(fullKey);
+    if (value === undefined) return null;
+    if (this.#activity) this.#store.recordRead(fullKey);
+    return value;
   }
 
   getMany(keys: readonly string[]): Array<string | null> {

@@ -52,6 +52,8 @@ class Cache implements CacheBackend {
   readonly defaultTtl: number | undefined;
   readonly changes: ChangeFeed | null;
   readonly #driver: CacheDriver;
+  /** Whether the driver answers every call at once from this process (see `get`). */
+  readonly #local: boolean;
   readonly #defaultTtlMs: number | undefined;
   readonly #operations = createOperationCounts();
   readonly #loads: LoadThrough;
@@ -67,6 +69,7 @@ class Cache implements CacheBackend {
     this.defaultTtl = options.defaultTtl;
     this.changes = driver.changes;
     this.#driver = driver;
+    this.#local = driver.local;
     this.#defaultTtlMs = options.defaultTtl === undefined ? undefined : toMilliseconds(options.defaultTtl);
     this.#loads = new LoadThrough(driver.name);
     this.#lookups = new Lookups(driver.name);
@@ -76,7 +79,9 @@ class Cache implements CacheBackend {
   get(key: string): CacheResult<string | null> {
     this.#operations.get++;
     const started = observationStart();
-    const refused = this.#refuseKey('get', key);
+    // A local driver is asked before the key is checked for lone surrogates, and only a miss is checked: a key
+    // it finds was checked when it was written, and asking it changes nothing. Any other driver is asked after.
+    const refused = this.#local ? this.#refuseKeyShape('get', key) : this.#refuseKey('get', key);
     if (refused) return this.#calls.refused(refused, started);
     let answer: Awaitable<string | null>;
     try {
@@ -94,6 +99,10 @@ class Cache implements CacheBackend {
 
   /** Any other answer of a lookup: a miss, an observed hit, or one the driver gives later. */
   #answerLookup(answer: Awaitable<string | null>, operation: OperationName, key: string, started: number) {
+    if (answer === null && this.#local) {
+      const malformed = checkKey(this.name, operation, key);
+      if (malformed) return this.#calls.refused(malformed, started);
+    }
     if (answer instanceof Promise) return this.#calls.lookUpLater(answer, operation, key, started);
     if (answer === null && started === 0) return this.#lookups.missedAnswer();
     return Promise.resolve(this.#lookups.lookedUp(answer, operation, key, 'l1', started));
@@ -369,6 +378,12 @@ class Cache implements CacheBackend {
 
   #refuseKey(operation: OperationName, key: unknown): CacheError | undefined {
     return this.#closed ? closedError(this.name, operation, key) : checkKey(this.name, operation, key);
+  }
+
+  /** `#refuseKey` but for lone surrogates, which `get` checks after asking a local driver. */
+  #refuseKeyShape(operation: OperationName, key: unknown): CacheError | undefined {
+    if (this.#closed) return closedError(this.name, operation, key);
+    return typeof key === 'string' && key.length !== 0 ? undefined : checkKey(this.name, operation, key);
   }
 
   #ttlMs(ttl: number | undefined): number | undefined {
