@@ -71,12 +71,15 @@ class MemoryDriver implements LocalDriver {
     return this.#changes;
   }
 
-  get(key: string): string | null {
+  readonly peek = (key: string): string | undefined => {
     const fullKey = this.keyPrefix + key;
     const value = this.#lru.get(fullKey);
-    if (value === undefined) return null;
-    if (this.#activity) this.#store.recordRead(fullKey);
+    if (value !== undefined && this.#activity) this.#store.recordRead(fullKey);
     return value;
+  };
+
+  get(key: string): string | null {
+    return this.peek(key) ?? null;
   }
 
   getMany(keys: readonly string[]): Array<string | null> {

@@ -32,6 +32,8 @@ class RedisDriver implements CacheDriver<false> {
   readonly local = false;
   readonly keyPrefix: string;
   readonly changes: RedisChangeFeed;
+  /** Redis holds nothing in this process. */
+  readonly peek = null;
   readonly #client: Client;
   readonly #io: Transport;
   readonly #isCluster: boolean;

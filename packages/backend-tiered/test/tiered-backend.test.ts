@@ -122,6 +122,18 @@ describe('reads', () => {
     expect(l2.calls('get')).toBe(0);
   });
 
+  it('a key with a lone surrogate is refused without asking L2, even while L1 holds its U+FFFD twin', async () => {
+    const { cache, l1, l2 } = setup();
+    await cache.set('\uFFFD', 'twin');
+    expect(l1.driver.get('\uFFFD')).toBe('twin');
+    const before = l2.calls('getEntries') + l2.calls('get');
+    for (const key of ['\uD800', '\uDFFF', 'a\uDC00b']) {
+      const refused = await cache.get(key);
+      expect(refused.isErr() && refused.error.code).toBe('INVALID_ARGUMENT');
+    }
+    expect(l2.calls('getEntries') + l2.calls('get')).toBe(before);
+  });
+
   it('concurrent misses on one key make one L2 read', async () => {
     const { cache, l2, plainWriter } = setup();
     await plainWriter.set('k', 'v');

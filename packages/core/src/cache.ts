@@ -52,8 +52,7 @@ class Cache implements CacheBackend {
   readonly defaultTtl: number | undefined;
   readonly changes: ChangeFeed | null;
   readonly #driver: CacheDriver;
-  /** Whether the driver answers every call at once from this process (see `get`). */
-  readonly #local: boolean;
+  readonly #peek: ((key: string) => string | undefined) | null;
   readonly #defaultTtlMs: number | undefined;
   readonly #operations = createOperationCounts();
   readonly #loads: LoadThrough;
@@ -69,7 +68,7 @@ class Cache implements CacheBackend {
     this.defaultTtl = options.defaultTtl;
     this.changes = driver.changes;
     this.#driver = driver;
-    this.#local = driver.local;
+    this.#peek = driver.peek;
     this.#defaultTtlMs = options.defaultTtl === undefined ? undefined : toMilliseconds(options.defaultTtl);
     this.#loads = new LoadThrough(driver.name);
     this.#lookups = new Lookups(driver.name);
@@ -79,30 +78,32 @@ class Cache implements CacheBackend {
   get(key: string): CacheResult<string | null> {
     this.#operations.get++;
     const started = observationStart();
-    // A local driver is asked before the key is checked for lone surrogates, and only a miss is checked: a key
-    // it finds was checked when it was written, and asking it changes nothing. Any other driver is asked after.
-    const refused = this.#local ? this.#refuseKeyShape('get', key) : this.#refuseKey('get', key);
+    const peek = this.#peek;
+    const peeked = peek !== null && started === 0 && !this.#closed && typeof key === 'string';
+    if (peeked) {
+      // The hit nobody observes, kept to the least work: the one path a cache must make fast. The key is
+      // checked for lone surrogates only if this process does not hold it (see CacheDriver.peek).
+      const held = peek(key);
+      if (held !== undefined) {
+        this.#lookups.hits++;
+        return Promise.resolve(new Ok(held));
+      }
+    }
+    const refused = this.#refuseKey('get', key);
     if (refused) return this.#calls.refused(refused, started);
+    // A local driver that was just peeked at would answer the same miss again.
+    if (peeked && this.#driver.local) return this.#lookups.missedAnswer();
     let answer: Awaitable<string | null>;
     try {
       answer = this.#driver.get(key);
     } catch (cause) {
       return Promise.resolve(this.#calls.failed(cause, 'get', key, started));
     }
-    // The hit nobody observes, kept to the least work: the one path a cache must make fast.
-    if (typeof answer === 'string' && started === 0) {
-      this.#lookups.hits++;
-      return Promise.resolve(new Ok(answer));
-    }
     return this.#answerLookup(answer, 'get', key, started);
   }
 
   /** Any other answer of a lookup: a miss, an observed hit, or one the driver gives later. */
   #answerLookup(answer: Awaitable<string | null>, operation: OperationName, key: string, started: number) {
-    if (answer === null && this.#local) {
-      const malformed = checkKey(this.name, operation, key);
-      if (malformed) return this.#calls.refused(malformed, started);
-    }
     if (answer instanceof Promise) return this.#calls.lookUpLater(answer, operation, key, started);
     if (answer === null && started === 0) return this.#lookups.missedAnswer();
     return Promise.resolve(this.#lookups.lookedUp(answer, operation, key, 'l1', started));
@@ -378,12 +379,6 @@ class Cache implements CacheBackend {
 
   #refuseKey(operation: OperationName, key: unknown): CacheError | undefined {
     return this.#closed ? closedError(this.name, operation, key) : checkKey(this.name, operation, key);
-  }
-
-  /** `#refuseKey` but for lone surrogates, which `get` checks after asking a local driver. */
-  #refuseKeyShape(operation: OperationName, key: unknown): CacheError | undefined {
-    if (this.#closed) return closedError(this.name, operation, key);
-    return typeof key === 'string' && key.length !== 0 ? undefined : checkKey(this.name, operation, key);
   }
 
   #ttlMs(ttl: number | undefined): number | undefined {

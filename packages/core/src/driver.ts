@@ -52,6 +52,14 @@ export interface CacheDriver<Local extends boolean = boolean> {
    * the driver can hear them; `null` where it cannot. A tiered cache keeps its L1 coherent with it.
    */
   readonly changes: ChangeFeed | null;
+  /**
+   * For drivers that hold keys in this process: the value if this process holds the key, at once, and
+   * `undefined` otherwise, without asking any further (no network, no fill, no count of a miss). `null` for
+   * drivers that hold nothing in this process. The front asks it first on a `get` that nobody observes, before it
+   * checks the key for lone surrogates: a key held here was checked when it was written, and peeking changes
+   * nothing. It is what keeps an L1 hit cheap.
+   */
+  readonly peek: ((key: string) => string | undefined) | null;
 
   /** The value, or `null` on a miss. */
   get(key: string): DriverAnswer<string | null, Local>;

@@ -22,6 +22,7 @@ class MapDriver implements LocalDriver {
   readonly local = true;
   readonly changes = null;
   readonly data = new Map<string, string>();
+  readonly peek = (key: string): string | undefined => this.data.get(key);
 
   get(key: string): string | null {
     return this.data.get(key) ?? null;
