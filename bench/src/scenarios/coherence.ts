@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { withTimeout } from '@tiercache/core';
 import { adminClient, benchRedisUrl, deletePrefix, newTarget, type RedisTarget } from '../bench-redis.js';
 import { percentile } from '../measure.js';
 import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from '../scenario.js';
@@ -127,20 +128,12 @@ async function writerWorker(role: WriterRole, channel: Channel, args: unknown): 
       }
     }
   } finally {
-    await withinMs(writer.close(), 3_000);
+    await withTimeout(
+      writer.close().catch(() => {}),
+      3_000,
+      () => {},
+    ); // a close that hangs must not hang the benchmark
   }
-}
-
-/** Waits for `pending` at most `ms`; a close that hangs must not hang the benchmark. */
-async function withinMs(pending: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    pending.catch(() => {}),
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  clearTimeout(timer);
 }
 
 const milliseconds = (ms: number): string => (ms >= 100 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(2)} ms`);
@@ -265,7 +258,11 @@ export const coherence: Scenario = {
           waitMs: settings.waitMs,
         };
       } finally {
-        await withinMs(reader.close(), 3_000);
+        await withTimeout(
+          reader.close().catch(() => {}),
+          3_000,
+          () => {},
+        ); // a close that hangs must not hang the benchmark
       }
     } finally {
       await writer.stop(5_000);

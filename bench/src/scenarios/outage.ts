@@ -1,3 +1,4 @@
+import { withTimeout } from '@tiercache/core';
 import { newTarget } from '../bench-redis.js';
 import { median } from '../measure.js';
 import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from '../scenario.js';
@@ -180,13 +181,6 @@ function hideUnhandledIoredisErrors(): { count(): number; restore(): void } {
   };
 }
 
-/** Waits for `pending` at most `ms`: a close on a dead server must not hang the benchmark. */
-async function withinMs(pending: Promise<unknown>, ms: number): Promise<void> {
-  const limit = delay(ms);
-  await Promise.race([pending.catch(() => {}), limit.done]);
-  limit.cancel();
-}
-
 function phaseMetrics(phase: Phase, records: readonly CallRecord[]): Metrics {
   const [first, ...later] = records;
   if (!first) throw new Error(`no call was made in the ${phase} phase`);
@@ -288,7 +282,11 @@ export const outage: Scenario = {
           Object.assign(metrics, phaseMetrics(phase, await runPhase(client, phase, settings)));
         } finally {
           if (phase === 'paused') server.resume();
-          await withinMs(client.close(), 500);
+          await withTimeout(
+            client.close().catch(() => {}),
+            500,
+            () => {},
+          ); // a close that hangs must not hang the benchmark
         }
       }
       metrics.unhandledErrorEvents = quiet.count();

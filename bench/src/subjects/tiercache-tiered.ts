@@ -1,6 +1,6 @@
-import { createMemoryBackend } from '@tiercache/backend-memory';
+import { createMemoryDriver } from '@tiercache/backend-memory';
 import { createTieredBackend } from '@tiercache/backend-tiered';
-import type { CacheBackend } from '@tiercache/core';
+import type { CacheBackend, LocalDriver } from '@tiercache/core';
 import type { RedisTarget } from '../bench-redis.js';
 import type { AsyncReader } from '../measure.js';
 import type {
@@ -25,7 +25,7 @@ interface Tiered {
   l2: CacheBackend;
 }
 
-function createTiered(target: RedisTarget, l1: CacheBackend | { maxEntries: number }): Tiered {
+function createTiered(target: RedisTarget, l1: LocalDriver | { maxEntries: number }): Tiered {
   const l2 = createBackend(target);
   return { tiered: createTieredBackend({ l1, l2 }), l2 };
 }
@@ -76,15 +76,15 @@ export const tiercacheTieredOutage: OutageFactory = async (target) =>
   tiercacheOutageClient(createTiered(target, { maxEntries: L1_ENTRIES }).tiered);
 
 export const tiercacheTieredCoherenceReader: CoherenceReaderFactory = async (target) => {
-  // An L1 of our own making, so the scenario can see what it holds without going through the tiered backend.
-  const l1 = createMemoryBackend({ maxEntries: L1_ENTRIES });
+  // An L1 driver of our own making, so the scenario can see what it holds without going through the tiered backend.
+  const l1 = createMemoryDriver({ maxEntries: L1_ENTRIES });
   const { tiered, l2 } = createTiered(target, l1);
   return {
     async read(key) {
       const result = await tiered.get(key);
       return result.isOk() ? (result.value ?? undefined) : undefined;
     },
-    holds: (key, value) => l1.readSync?.(key) === value,
+    holds: (key, value) => l1.get(key) === value,
     listening: (timeoutMs) => feedArmed(l2, timeoutMs),
     close: async () => {
       await tiered.close();

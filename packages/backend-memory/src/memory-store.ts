@@ -1,4 +1,4 @@
-import type { Clock } from '@tiercache/core';
+import type { Clock, KeyChange } from '@tiercache/core';
 import { LRUCache } from 'lru-cache';
 
 export interface MemoryStoreOptions {
@@ -25,6 +25,14 @@ export interface MemoryStoreOptions {
 
 /** @internal */
 export type StoreWatcher = (key: string, actor: object | undefined) => void;
+
+/** @internal A change feed listening for what the backends of its prefix `announce`, except its own backend. */
+export interface StoreHearer {
+  readonly prefix: string;
+  /** The backend the feed belongs to: what it announces is not told back to it. */
+  readonly origin: object;
+  hear(change: KeyChange): void;
+}
 
 /** @internal What `trackAccess` records for one key. */
 export interface KeyActivity {
@@ -81,6 +89,8 @@ export class MemoryStore {
   readonly activity: Map<string, KeyActivity> | undefined;
   /** @internal Told of every key that changes or goes away, with the backend that did it (none for expiry). */
   readonly watchers = new Set<StoreWatcher>();
+  /** @internal Told of what backends announce, as the feeds of one prefix on Redis hear it on their channel. */
+  readonly hearers = new Set<StoreHearer>();
   /** @internal The backend whose call is running, so removals lru-cache reports can be attributed to it. */
   actor: object | undefined;
   /** @internal */
@@ -131,6 +141,13 @@ export class MemoryStore {
   /** @internal Tells the watchers that `key` changed or went away; `actor` is the backend that did it. */
   changed(key: string, actor: object | undefined): void {
     for (const watcher of this.watchers) watcher(key, actor);
+  }
+
+  /** @internal Tells the feeds of `prefix`, except the announcer's own, about a change it announces. */
+  announce(prefix: string, change: KeyChange, origin: object): void {
+    for (const hearer of this.hearers) {
+      if (hearer.prefix === prefix && hearer.origin !== origin) hearer.hear(change);
+    }
   }
 
   /** @internal Records a write when access tracking is on. */

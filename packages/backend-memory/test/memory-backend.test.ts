@@ -1,17 +1,7 @@
 import type { CacheBackend } from '@tiercache/core';
+import { expectErr, expectOk } from '@tiercache/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createManualClock, createMemoryBackend, createMemoryStore } from '../src/index.js';
-
-async function value<T>(pending: Promise<{ isOk(): boolean; unwrap(): T }>): Promise<T> {
-  return (await pending).unwrap();
-}
-
-async function errorCode(
-  pending: Promise<{ isErr(): boolean; error?: unknown }>,
-): Promise<string | undefined> {
-  const result = await pending;
-  return result.isErr() ? (result.error as { code: string }).code : undefined;
-}
 
 describe('bounds', () => {
   it('evicts the least recently used key beyond maxEntries, and counts the eviction', async () => {
@@ -21,15 +11,15 @@ describe('bounds', () => {
     await cache.set('c', '3');
     await cache.get('a'); // a is now the most recently used
     await cache.set('d', '4');
-    expect(await value(cache.exists('b'))).toBe(false);
-    expect(await value(cache.getMany(['a', 'c', 'd']))).toEqual(
+    expect(expectOk(await cache.exists('b'))).toBe(false);
+    expect(expectOk(await cache.getMany(['a', 'c', 'd']))).toEqual(
       new Map([
         ['a', '1'],
         ['c', '3'],
         ['d', '4'],
       ]),
     );
-    const stats = await value(cache.stats());
+    const stats = expectOk(await cache.stats());
     expect(stats.evictedKeys).toBe(1);
     expect(stats.totalKeys).toBe(3);
   });
@@ -37,26 +27,26 @@ describe('bounds', () => {
   it('keeps the UTF-8 bytes of keys and values under maxBytes by evicting', async () => {
     const cache = createMemoryBackend({ maxBytes: 100 });
     for (let i = 0; i < 10; i++) await cache.set(`key${i}`, 'x'.repeat(16)); // 20 bytes each
-    const stats = await value(cache.stats());
+    const stats = expectOk(await cache.stats());
     expect(stats.memoryUsageBytes).toBeLessThanOrEqual(100);
     expect(stats.totalKeys).toBe(5);
     expect(stats.evictedKeys).toBe(5);
     // 'é' is two bytes in UTF-8: 2 + 4 + 2 + 2 = 10 bytes for key "éa" and value "éé"
     await cache.set('éa', 'éé');
-    const entry = await value(cache.getEntry?.('éa') ?? Promise.reject(new Error('no getEntry')));
+    const entry = expectOk(await cache.getEntry('éa'));
     expect(entry?.value).toBe('éé');
   });
 
   it('refuses with CAPACITY an entry larger than maxBytes, keeping the old value', async () => {
     const cache = createMemoryBackend({ maxBytes: 64 });
     await cache.set('k', 'small');
-    expect(await errorCode(cache.set('k', 'x'.repeat(100)))).toBe('CAPACITY');
-    expect(await errorCode(cache.setJson('k', 'x'.repeat(100)))).toBe('CAPACITY');
-    expect(await errorCode(cache.setMany({ other: 'ok', k: 'x'.repeat(100) }))).toBe('CAPACITY');
-    expect(await errorCode(cache.getOrSet('big', () => 'x'.repeat(100)))).toBe('CAPACITY');
-    expect(await value(cache.get('k'))).toBe('small');
-    expect(await value(cache.exists('other'))).toBe(false);
-    expect(await value(cache.exists('big'))).toBe(false);
+    expectErr(await cache.set('k', 'x'.repeat(100)), 'CAPACITY');
+    expectErr(await cache.setJson('k', 'x'.repeat(100)), 'CAPACITY');
+    expectErr(await cache.setMany({ other: 'ok', k: 'x'.repeat(100) }), 'CAPACITY');
+    expectErr(await cache.getOrSet('big', () => 'x'.repeat(100)), 'CAPACITY');
+    expect(expectOk(await cache.get('k'))).toBe('small');
+    expect(expectOk(await cache.exists('other'))).toBe(false);
+    expect(expectOk(await cache.exists('big'))).toBe(false);
   });
 });
 
@@ -66,10 +56,10 @@ describe('time and expiry with the manual clock', () => {
     const cache = createMemoryBackend({ clock });
     await cache.set('k', 'v', 2);
     clock.advance(2000);
-    expect(await value(cache.get('k'))).toBe('v');
-    expect(await value(cache.ttl('k'))).toBe(0);
+    expect(expectOk(await cache.get('k'))).toBe('v');
+    expect(expectOk(await cache.ttl('k'))).toBe(0);
     clock.advance(1);
-    expect(await value(cache.get('k'))).toBeNull();
+    expect(expectOk(await cache.get('k'))).toBeNull();
   });
 
   it('counts every expired key exactly, whether or not it was read again', async () => {
@@ -79,7 +69,7 @@ describe('time and expiry with the manual clock', () => {
     await cache.set('d', '4');
     clock.advance(1001);
     await cache.get('a'); // removed on read
-    const stats = await value(cache.stats()); // b and c are swept when stats are taken
+    const stats = expectOk(await cache.stats()); // b and c are swept when stats are taken
     expect(stats.expiredKeys).toBe(3);
     expect(stats.totalKeys).toBe(1);
     expect(stats.averageTtlSeconds).toBeNull();
@@ -90,17 +80,17 @@ describe('time and expiry with the manual clock', () => {
     const cache = createMemoryBackend({ clock, defaultTtl: 60 });
     await cache.set('default', 'v');
     await cache.set('explicit', 'v', 5);
-    expect(await value(cache.ttl('default'))).toBe(60);
-    expect(await value(cache.ttl('explicit'))).toBe(5);
+    expect(expectOk(await cache.ttl('default'))).toBe(60);
+    expect(expectOk(await cache.ttl('explicit'))).toBe(5);
     await cache.increment('counter');
-    expect(await value(cache.ttl('counter'))).toBeNull(); // INCR on a missing key sets no TTL, as in Redis
+    expect(expectOk(await cache.ttl('counter'))).toBeNull(); // INCR on a missing key sets no TTL, as in Redis
   });
 
   it('getEntry reports expiresAt on the clock it was given', async () => {
     const clock = createManualClock(Date.UTC(2030, 0, 1));
     const cache = createMemoryBackend({ clock });
     await cache.set('k', 'v', 10);
-    const entry = await value(cache.getEntry?.('k') ?? Promise.reject(new Error('no getEntry')));
+    const entry = expectOk(await cache.getEntry('k'));
     expect(entry?.expiresAt).toBe(Date.UTC(2030, 0, 1) + 10_000);
   });
 });
@@ -132,15 +122,15 @@ describe('access tracking', () => {
     await cache.get('warm');
     await cache.getMany(['hot']);
     // getEntry is a read too, and the entry it returns counts it: 3 gets, 1 getMany, this one.
-    const hot = await value(cache.getEntry?.('hot') ?? Promise.reject(new Error('no getEntry')));
+    const hot = expectOk(await cache.getEntry('hot'));
     expect(hot).toMatchObject({ accessCount: 5, createdAt: clock.now() - 500, lastAccessedAt: clock.now() });
     const before = hot?.version ?? 0;
     await cache.set('hot', '2');
-    const rewritten = await value(cache.getEntry?.('hot') ?? Promise.reject(new Error('no getEntry')));
+    const rewritten = expectOk(await cache.getEntry('hot'));
     expect(rewritten?.version).toBeGreaterThan(before);
     expect(rewritten?.accessCount).toBe(1); // a new write starts the count again
     await cache.get('hot');
-    const stats = await value(cache.stats());
+    const stats = expectOk(await cache.stats());
     expect(stats.mostAccessedKeys).toEqual([
       { key: 'hot', accessCount: 2 },
       { key: 'warm', accessCount: 1 },
@@ -153,19 +143,19 @@ describe('access tracking', () => {
     await cache.get('a');
     await cache.set('b', '1'); // evicts a
     await cache.set('a', '1');
-    const entry = await value(cache.getEntry?.('a') ?? Promise.reject(new Error('no getEntry')));
+    const entry = expectOk(await cache.getEntry('a'));
     expect(entry?.accessCount).toBe(1); // only this read: the evicted key's earlier read is forgotten
     await cache.get('a');
     await cache.delete('a');
     await cache.set('a', '1');
-    expect((await value(cache.stats())).mostAccessedKeys).toEqual([]);
+    expect(expectOk(await cache.stats()).mostAccessedKeys).toEqual([]);
   });
 
   it('is off by default: the fields it feeds are null and the ranking empty', async () => {
     const cache = createMemoryBackend();
     await cache.set('k', 'v');
     await cache.get('k');
-    const entry = await value(cache.getEntry?.('k') ?? Promise.reject(new Error('no getEntry')));
+    const entry = expectOk(await cache.getEntry('k'));
     expect(entry).toMatchObject({
       accessCount: null,
       createdAt: null,
@@ -173,7 +163,7 @@ describe('access tracking', () => {
       ttl: null,
       expiresAt: null,
     });
-    expect((await value(cache.stats())).mostAccessedKeys).toEqual([]);
+    expect(expectOk(await cache.stats()).mostAccessedKeys).toEqual([]);
   });
 });
 
@@ -183,7 +173,7 @@ describe('shared stores', () => {
     const writer = createMemoryBackend({ store, keyPrefix: 'app:' });
     const reader = createMemoryBackend({ store, keyPrefix: 'app:' });
     await writer.set('k', 'v');
-    expect(await value(reader.get('k'))).toBe('v');
+    expect(expectOk(await reader.get('k'))).toBe('v');
   });
 
   it('an empty prefix sees every key of the store, and its flush clears them all', async () => {
@@ -191,9 +181,9 @@ describe('shared stores', () => {
     const scoped = createMemoryBackend({ store, keyPrefix: 'app:' });
     const root = createMemoryBackend({ store });
     await scoped.set('k', 'v');
-    expect(await value(root.get('app:k'))).toBe('v');
+    expect(expectOk(await root.get('app:k'))).toBe('v');
     await root.flush();
-    expect(await value(scoped.get('k'))).toBeNull();
+    expect(expectOk(await scoped.get('k'))).toBeNull();
   });
 
   it('closing one backend leaves a shared store to the others', async () => {
@@ -202,7 +192,7 @@ describe('shared stores', () => {
     const second = createMemoryBackend({ store, keyPrefix: 'p:' });
     await first.set('k', 'v');
     await first.close();
-    expect(await value(second.get('k'))).toBe('v');
+    expect(expectOk(await second.get('k'))).toBe('v');
   });
 });
 

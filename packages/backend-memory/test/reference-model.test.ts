@@ -1,4 +1,8 @@
-import { applyOperation, type CacheOperation, cacheOperationArbitrary } from '@tiercache/core/testing';
+import {
+  applyOperation,
+  type CacheOperation,
+  cacheOperationArbitrary,
+} from '@tiercache/core/testing/operations';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createManualClock, createMemoryBackend } from '../src/index.js';

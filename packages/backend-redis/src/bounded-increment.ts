@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { errorMessage } from '@tiercache/core';
+import type { Cluster, Redis } from 'ioredis';
 
 /*
  * INCRBY that refuses to leave the safe-integer range, atomically: a result a JavaScript number cannot hold
@@ -18,3 +20,22 @@ return string.format('%d', n)
 `;
 
 export const BOUNDED_INCREMENT_SHA = createHash('sha1').update(BOUNDED_INCREMENT).digest('hex');
+
+/**
+ * Adds `delta` to the integer at `fullKey` with {@link BOUNDED_INCREMENT} and answers the new value. The
+ * script is loaded into each server on first use (and again after a restart or failover): EVALSHA first, EVAL
+ * when the server answers NOSCRIPT.
+ */
+export async function boundedIncrement(
+  client: Redis | Cluster,
+  fullKey: string,
+  delta: number,
+): Promise<number> {
+  const amount = String(delta);
+  try {
+    return Number(await client.evalsha(BOUNDED_INCREMENT_SHA, 1, fullKey, amount));
+  } catch (error) {
+    if (!errorMessage(error).startsWith('NOSCRIPT')) throw error;
+    return Number(await client.eval(BOUNDED_INCREMENT, 1, fullKey, amount));
+  }
+}

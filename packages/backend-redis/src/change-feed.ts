@@ -1,71 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import {
-  type CacheError,
+  CacheError,
   type CacheResult,
   type ChangeEvent,
   type ChangeFeed,
-  checkKeys,
-  checkPattern,
-  invalid,
+  errorMessage,
   type KeyChange,
-  type OperationName,
+  readKeyChange,
+  withTimeout,
 } from '@tiercache/core';
 import { Cluster, type Redis } from 'ioredis';
 import { Err, Ok, type Result } from 'ts-results-es';
 import { changeChannel, decodeMessage, encodeChange, encodeHeartbeat } from './change-message.js';
-import {
-  describeError,
-  INVALIDATION_CHANNEL,
-  type MessagePayload,
-  TrackingLink,
-  within,
-} from './key-tracking.js';
+import { INVALIDATION_CHANNEL, type MessagePayload, TrackingLink } from './key-tracking.js';
 import { NAME } from './redis-errors.js';
-
-/**
- * How the backend's {@link ChangeFeed} (`backend.changes`) listens. The feed costs nothing until its first
- * `subscribe()`: then it opens one more connection (one per master in a Cluster) and starts its heartbeat.
- *
- * Announcements travel on the channel `tiercache:changes:<keyPrefix>`, as JSON such as
- * `{"origin":"<feed id>","type":"keys","keys":["user:1"]}`; backends with the same key prefix hear each other.
- *
- * In a Cluster, each master reports only its own keys, so the feed keeps one subscriber connection per master
- * and switches tracking on for the Cluster's connection to that master; the channel rides on the subscriber
- * of the first master. A change of masters (a failover, a resharding) reports `lost` and re-arms on the new
- * ones.
- *
- * The feed needs the `CLIENT`, `SUBSCRIBE` and `PUBLISH` commands (mind ACLs); where Redis refuses them it
- * stays un-armed and keeps trying.
- */
-export interface RedisChangeFeedOptions {
-  /**
-   * Also hear writes made outside tiercache — `redis-cli`, programs in other languages, expiry, eviction,
-   * FLUSHDB — through Redis's server-assisted client-side caching (`CLIENT TRACKING … BCAST PREFIX
-   * <keyPrefix> NOLOOP`, Redis >= 6). Tracking is switched on for the backend's own connection, so writes made
-   * through this backend are not reported back to it — except `increment` and `decrement`, which run as a Lua
-   * script: Redis credits a script's writes to its script client, and NOLOOP does not recognise them.
-   * With `false`, the feed hears only what other tiercache backends `announce`.
-   *
-   * With a `client` you pass in, tracking is switched on for your client (and off again by `close()` when you
-   * keep the client): use one tracking backend per client, since a connection tracks for one feed only.
-   * @default true
-   */
-  tracking?: boolean;
-  /**
-   * Milliseconds between heartbeats. Each one is published on the feed's channel and must come back to the
-   * feed's own connection; with tracking, Redis is also asked whether it still tracks. Two missed heartbeats,
-   * or a broken tracking redirect, report `lost` and re-arm the feed, so a silent loss (a frozen server, a
-   * dropped connection) is noticed within about two to three heartbeats.
-   * @default 1000
-   */
-  heartbeatMs?: number;
-}
-
-const DEFAULT_HEARTBEAT_MS = 1000;
-const MIN_HEARTBEAT_MS = 10;
-
-/** The operation `announce` errors are reported under. */
-export const ANNOUNCE: OperationName = 'announce';
 
 export interface ChangeFeedSetup {
   /** The backend's client: tracking is switched on for it (for each of its masters in a Cluster). */
@@ -81,25 +29,6 @@ export interface ChangeFeedSetup {
   retryDelay(attempt: number): number;
   /** Runs `exchange` as the backend runs its own calls: bounded in time, refused once closed, never rejecting. */
   send<T>(exchange: () => Promise<T>): Promise<Result<T, CacheError>>;
-}
-
-/** Checks the `changeFeed` options, throwing with how to fix them, and fills in the defaults. */
-export function resolveChangeFeedOptions(options: RedisChangeFeedOptions | undefined): {
-  tracking: boolean;
-  heartbeatMs: number;
-} {
-  const { tracking = true, heartbeatMs = DEFAULT_HEARTBEAT_MS } = options ?? {};
-  if (typeof tracking !== 'boolean') {
-    throw new TypeError(
-      `[tiercache:redis] changeFeed.tracking must be true or false, got ${typeof tracking}`,
-    );
-  }
-  if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs < MIN_HEARTBEAT_MS) {
-    throw new RangeError(
-      `[tiercache:redis] changeFeed.heartbeatMs must be a whole number of milliseconds, at least ${MIN_HEARTBEAT_MS}, got ${String(heartbeatMs)}`,
-    );
-  }
-  return { tracking, heartbeatMs };
 }
 
 /**
@@ -160,10 +89,10 @@ export class RedisChangeFeed implements ChangeFeed {
   }
 
   async announce(change: KeyChange): CacheResult<void> {
-    const refused = checkChange(change);
-    if (refused) return new Err(refused);
-    if (change.type === 'keys' && change.keys.length === 0) return new Ok(undefined);
-    const message = encodeChange(this.#origin, change);
+    const checked = readKeyChange(NAME, change);
+    if (checked instanceof CacheError) return new Err(checked);
+    if (checked.type === 'keys' && checked.keys.length === 0) return new Ok(undefined);
+    const message = encodeChange(this.#origin, checked);
     const reply = await this.#setup.send(() => this.#setup.client.publish(this.#channel, message));
     return reply.map(() => undefined);
   }
@@ -233,7 +162,7 @@ export class RedisChangeFeed implements ChangeFeed {
       try {
         failure = await this.#armOnce();
       } catch (error) {
-        failure = describeError(error);
+        failure = errorMessage(error);
       }
       if (this.#closed) break;
       if (failure === undefined && losses === this.#losses) {
@@ -272,9 +201,12 @@ export class RedisChangeFeed implements ChangeFeed {
     this.#publishHeartbeat(seq);
     const bound = Math.max(2 * this.#setup.heartbeatMs, this.#setup.timeoutMs);
     try {
-      await within(heard, bound);
-      return undefined;
-    } catch {
+      const cameBack = await withTimeout(
+        heard.then(() => true),
+        bound,
+        () => false,
+      );
+      if (cameBack) return undefined;
       // The subscriber that carries the channel may be dead without knowing it.
       this.#links[0]?.renew();
       return `its own heartbeat did not come back within ${bound} ms`;
@@ -375,9 +307,8 @@ export class RedisChangeFeed implements ChangeFeed {
 
   #publishHeartbeat(seq: number): void {
     const { client, timeoutMs } = this.#setup;
-    within(client.publish(this.#channel, encodeHeartbeat(this.#origin, seq)), timeoutMs).catch(
-      () => undefined,
-    );
+    const published = client.publish(this.#channel, encodeHeartbeat(this.#origin, seq));
+    withTimeout(published, timeoutMs, () => undefined).catch(() => undefined);
   }
 
   #onMessage(channel: string, payload: MessagePayload): void {
@@ -442,24 +373,4 @@ const TOPOLOGY_EVENTS = ['refresh', '+node', '-node', 'ready'] as const;
 
 function addressOf(node: Redis): string {
   return `${node.options.host}:${node.options.port}`;
-}
-
-function checkChange(change: unknown): CacheError | undefined {
-  const type =
-    change !== null && typeof change === 'object' ? (change as { type?: unknown }).type : undefined;
-  switch (type) {
-    case 'keys':
-      return checkKeys(NAME, ANNOUNCE, (change as { keys?: unknown }).keys);
-    case 'pattern':
-      return checkPattern(NAME, ANNOUNCE, (change as { pattern?: unknown }).pattern);
-    case 'all':
-      return undefined;
-    default:
-      return invalid(
-        NAME,
-        ANNOUNCE,
-        undefined,
-        "change must be { type: 'keys', keys }, { type: 'pattern', pattern } or { type: 'all' }",
-      );
-  }
 }

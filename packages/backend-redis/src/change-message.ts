@@ -1,4 +1,4 @@
-import type { KeyChange } from '@tiercache/core';
+import type { KeyChange, OperationName } from '@tiercache/core';
 
 /**
  * What travels on a feed's channel, as JSON text:
@@ -53,3 +53,6 @@ export function decodeMessage(text: string): ChannelMessage | undefined {
       return undefined;
   }
 }
+
+/** The operation `announce` errors are reported under. */
+export const ANNOUNCE: OperationName = 'announce';

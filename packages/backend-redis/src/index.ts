@@ -1,3 +1,4 @@
-export type { RedisChangeFeedOptions } from './change-feed.js';
-export type { RedisBackendOptions, RedisReconnectOptions } from './redis-backend.js';
+export type { RedisChangeFeedOptions } from './change-feed-options.js';
 export { createRedisBackend } from './redis-backend.js';
+export { createRedisDriver } from './redis-driver.js';
+export type { RedisBackendOptions, RedisDriverOptions, RedisReconnectOptions } from './redis-options.js';

@@ -1,3 +1,4 @@
+import { errorMessage, withTimeout } from '@tiercache/core';
 import type { Redis } from 'ioredis';
 
 /** Where Redis sends invalidation messages to a RESP2 connection that a tracking connection redirects to. */
@@ -97,7 +98,8 @@ export class TrackingLink {
       lazyConnect: true,
       readOnly: false,
       connectionName: options.connectionName,
-      // Each command it sends has a bound of its own (`within`): PING waits for two heartbeats, not one timeout.
+      // Each command it sends has a bound of its own (`withTimeout`): PING waits for two heartbeats, not one
+      // timeout.
       commandTimeout: undefined,
       retryStrategy: (attempt: number) => options.retryDelay(attempt),
     });
@@ -128,19 +130,22 @@ export class TrackingLink {
       return `the data connection is ${this.data.status}`;
     }
     if (!this.#subscribed) {
+      const { timeoutMs } = this.#options;
       const epoch = this.#epoch;
       try {
         // CLIENT ID first: a RESP2 connection in subscriber mode accepts nothing but (un)subscribe and PING.
-        const id = this.tracking ? Number(await within(subscriber.client('ID'), this.#options.timeoutMs)) : 0;
+        const id = this.tracking
+          ? Number(await withTimeout(subscriber.client('ID'), timeoutMs, noAnswerWithin(timeoutMs)))
+          : 0;
         const channels = this.tracking ? [INVALIDATION_CHANNEL, ...this.channels] : [...this.channels];
-        await within(subscriber.subscribe(...channels), this.#options.timeoutMs);
+        await withTimeout(subscriber.subscribe(...channels), timeoutMs, noAnswerWithin(timeoutMs));
         if (epoch !== this.#epoch) return 'the invalidation connection closed while subscribing';
         this.#subscriberId = id;
         this.#subscribed = true;
       } catch (error) {
         // A half-done SUBSCRIBE leaves the connection in a mode we cannot know: start again on a new one.
         if (epoch === this.#epoch) subscriber.disconnect(true);
-        return `could not subscribe: ${describeError(error)}`;
+        return `could not subscribe: ${errorMessage(error)}`;
       }
     }
     if (!this.tracking) return undefined;
@@ -154,12 +159,13 @@ export class TrackingLink {
     on.push('NOLOOP');
     try {
       // ON fails on a connection that already tracks the prefix ("overlaps"), so OFF comes first.
-      await within(
+      await withTimeout(
         Promise.all([data.call('CLIENT', 'TRACKING', 'OFF'), data.call('CLIENT', ...on)]),
         timeoutMs,
+        noAnswerWithin(timeoutMs),
       );
     } catch (error) {
-      const text = describeError(error);
+      const text = errorMessage(error);
       // The subscriber is on another server than `data` (one of them followed a failover first): move it.
       if (text.includes('does not exist')) this.#subscriber.disconnect(true);
       return `could not switch tracking on: ${text}`;
@@ -168,14 +174,20 @@ export class TrackingLink {
     try {
       // Client ids are counters of each server: make sure the redirect reaches our subscriber and not a client
       // of another server that happens to have the same id.
-      const listed = String(await within(data.call('CLIENT', 'LIST', 'ID', String(redirect)), timeoutMs));
+      const listed = String(
+        await withTimeout(
+          data.call('CLIENT', 'LIST', 'ID', String(redirect)),
+          timeoutMs,
+          noAnswerWithin(timeoutMs),
+        ),
+      );
       if (!listed.includes(` name=${connectionName} `)) {
         this.#subscriber.disconnect(true);
         return 'tracking redirects to a client that is not the invalidation connection';
       }
     } catch (error) {
       if (!this.#noteUnsupported(error))
-        return `could not check the tracking redirect: ${describeError(error)}`;
+        return `could not check the tracking redirect: ${errorMessage(error)}`;
     }
     return undefined;
   }
@@ -187,15 +199,15 @@ export class TrackingLink {
    */
   async check(withinMs: number): Promise<string | undefined> {
     const [pinged, info] = await Promise.all([
-      within(this.#subscriber.ping(), withinMs).then(
+      withTimeout(this.#subscriber.ping(), withinMs, noAnswerWithin(withinMs)).then(
         () => undefined,
         (error: unknown) => {
           this.renew();
-          return `the invalidation connection did not answer PING (${describeError(error)})`;
+          return `the invalidation connection did not answer PING (${errorMessage(error)})`;
         },
       ),
       this.tracking && this.#canInspect
-        ? within(this.data.call('CLIENT', 'TRACKINGINFO'), withinMs).then(
+        ? withTimeout(this.data.call('CLIENT', 'TRACKINGINFO'), withinMs, noAnswerWithin(withinMs)).then(
             (reply) => this.#trackingProblem(reply),
             (error: unknown) => {
               // A slow answer says nothing about tracking: the heartbeat and PING judge liveness.
@@ -231,7 +243,7 @@ export class TrackingLink {
    * stop using them: they only double-check what the heartbeat checks too.
    */
   #noteUnsupported(error: unknown): boolean {
-    const text = describeError(error);
+    const text = errorMessage(error);
     if (!/unknown subcommand|syntax error|unknown command|NOPERM/i.test(text)) return false;
     this.#canInspect = false;
     return true;
@@ -254,16 +266,15 @@ export class TrackingLink {
     subscriber.off('messageBuffer', this.#onMessageBuffer);
     subscriber.off('ready', this.#onSubscriberReady);
     if (stopTracking && this.tracking && this.data.status === 'ready') {
-      await within(this.data.call('CLIENT', 'TRACKING', 'OFF'), this.#options.timeoutMs).catch(
-        () => undefined,
-      );
+      const off = this.data.call('CLIENT', 'TRACKING', 'OFF');
+      await withTimeout(off, this.#options.timeoutMs, () => undefined).catch(() => undefined);
     }
     const ended = new Promise<void>((resolve) => {
       if (subscriber.status === 'end') resolve();
       else subscriber.once('end', () => resolve());
     });
     subscriber.disconnect();
-    await within(ended, this.#options.timeoutMs).catch(() => undefined);
+    await withTimeout(ended, this.#options.timeoutMs, () => undefined);
     subscriber.off('close', this.#onSubscriberClose);
   }
 }
@@ -285,18 +296,9 @@ function readTrackingInfo(reply: unknown): { flags: string[]; redirect: number }
   };
 }
 
-export function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** `pending`, or a rejection after `ms` if it has not settled by then; a late rejection is swallowed. */
-export function within<T>(pending: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    // Only a bound: it must not keep the process alive.
-    timer.unref();
-  });
-  pending.catch(() => undefined);
-  return Promise.race([pending, timedOut]).finally(() => clearTimeout(timer));
+/** The `onTimeout` of a command the link sends: it fails, saying it got no answer in time. */
+function noAnswerWithin(ms: number): () => never {
+  return () => {
+    throw new Error(`no answer within ${ms} ms`);
+  };
 }

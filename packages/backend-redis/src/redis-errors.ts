@@ -1,25 +1,20 @@
-import { CacheError, type CacheErrorCode, type OperationName } from '@tiercache/core';
+import { type CacheErrorCode, DriverError, errorMessage } from '@tiercache/core';
 
 export const NAME = 'redis';
 
 /**
- * Turns what ioredis rejects with into a CacheError with a stable code. ioredis has no error classes for most
- * of these, so the reply text is what we have to go on; Redis keeps these prefixes stable across versions.
+ * Turns what ioredis rejects with into a DriverError with a stable code and a reason; the cause is kept.
+ * ioredis has no error classes for most of these, so the reply text is what we have to go on; Redis keeps these
+ * prefixes stable across versions.
  */
-export function toCacheError(
-  cause: unknown,
-  operation: OperationName,
-  key: string | undefined,
-  commandTimeoutMs: number,
-): CacheError {
+export function classify(cause: unknown, commandTimeoutMs: number): DriverError {
   // A transaction that Redis refused (EXECABORT) carries the errors of the commands that caused it.
   const underlying = (cause as { previousErrors?: unknown[] } | undefined)?.previousErrors?.[0] ?? cause;
-  const text = underlying instanceof Error ? underlying.message : String(underlying);
-  const [code, reason] = classify(text, commandTimeoutMs);
-  return new CacheError({ code, backend: NAME, operation, key, reason, cause });
+  const [code, reason] = codeAndReason(errorMessage(underlying), commandTimeoutMs);
+  return new DriverError(code, reason, cause);
 }
 
-function classify(text: string, commandTimeoutMs: number): [CacheErrorCode, string] {
+function codeAndReason(text: string, commandTimeoutMs: number): [CacheErrorCode, string] {
   if (text === 'Command timed out') return ['TIMEOUT', `timed out after ${commandTimeoutMs} ms`];
   if (text.startsWith('WRONGTYPE')) return ['WRONG_TYPE', 'the key holds a Redis type other than a string'];
   if (text.includes('not an integer or out of range')) {

@@ -1,4 +1,5 @@
-import type { CacheBackend, ChangeEvent, ChangeFeed } from '@tiercache/core';
+import type { CacheBackend, ChangeFeed } from '@tiercache/core';
+import { backendFixture, listenToChanges } from '@tiercache/core/testing';
 import { eventually, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ const HEARTBEAT_MS = 100;
 const TIMEOUT_MS = 200;
 
 let shared: RedisServer;
-const opened: CacheBackend[] = [];
+const backends = backendFixture();
 const clients: Redis[] = [];
 
 beforeAll(async () => {
@@ -23,20 +24,20 @@ beforeAll(async () => {
 afterAll(() => shared.stop());
 
 afterEach(async () => {
-  for (const cache of opened.splice(0)) await cache.close();
+  await backends.closeAll();
   for (const client of clients.splice(0)) client.disconnect();
 });
 
 function backend(server: RedisServer, options: Partial<RedisBackendOptions> = {}): CacheBackend {
-  const cache = createRedisBackend({
-    url: server.url,
-    commandTimeout: TIMEOUT_MS,
-    reconnect: { minDelayMs: 10, maxDelayMs: 100 },
-    changeFeed: { heartbeatMs: HEARTBEAT_MS },
-    ...options,
-  });
-  opened.push(cache);
-  return cache;
+  return backends.track(
+    createRedisBackend({
+      url: server.url,
+      commandTimeout: TIMEOUT_MS,
+      reconnect: { minDelayMs: 10, maxDelayMs: 100 },
+      changeFeed: { heartbeatMs: HEARTBEAT_MS },
+      ...options,
+    }),
+  );
 }
 
 /** A plain ioredis client: a writer from outside tiercache. */
@@ -53,21 +54,18 @@ function feedOf(cache: CacheBackend): ChangeFeed {
   return cache.changes;
 }
 
-/** Subscribes to the backend's feed and keeps every event. */
+/** Subscribes to the backend's feed and keeps every event (see `listenToChanges`), with two views of them. */
 function listen(cache: CacheBackend) {
-  const events: ChangeEvent[] = [];
-  const stop = feedOf(cache).subscribe((event) => events.push(event));
+  const heard = listenToChanges(feedOf(cache));
   return {
-    events,
-    stop,
-    types: () => events.map((event) => event.type),
+    ...heard,
+    types: () => heard.events().map((event) => event.type),
     /** The `lost` and `armed` events, by type. */
     states: () =>
-      events.flatMap((event) => (event.type === 'lost' || event.type === 'armed' ? [event.type] : [])).join(),
-    /** Every key reported in `keys` events, in order. */
-    keys: () => events.flatMap((event) => (event.type === 'keys' ? event.keys : [])),
-    /** The key changes heard (no `lost` / `armed`). */
-    changes: () => events.filter((event) => event.type !== 'lost' && event.type !== 'armed'),
+      heard
+        .events()
+        .flatMap((event) => (event.type === 'lost' || event.type === 'armed' ? [event.type] : []))
+        .join(),
   };
 }
 
@@ -135,7 +133,7 @@ describe('keys changed by others', () => {
     await eventually('the expiry', () => heard.keys().filter((key) => key === 'short').length === 2);
     expect(await shared.cli('EXISTS', 'ttl:short')).toBe('0');
     await shared.cli('FLUSHDB');
-    await eventually('the flush', () => heard.events.some((event) => event.type === 'all'));
+    await eventually('the flush', () => heard.events().some((event) => event.type === 'all'));
     expect(heard.changes().at(-1)).toEqual({ type: 'all' });
   });
 
@@ -231,7 +229,7 @@ describe('losing and re-arming', () => {
     await armed(cache);
     await shared.cli('CLIENT', 'KILL', 'TYPE', 'pubsub');
     await eventually('lost then armed', () => heard.states() === 'armed,lost,armed');
-    expect(heard.events[1]).toEqual({ type: 'lost', reason: 'the invalidation connection closed' });
+    expect(heard.events()[1]).toEqual({ type: 'lost', reason: 'the invalidation connection closed' });
     await outsider(shared).set('kill:after', 'v');
     await eventually('the write after re-arming', () => heard.keys().includes('after'));
   });
@@ -270,7 +268,7 @@ describe('losing and re-arming', () => {
         closeClient: false,
         changeFeed: { heartbeatMs: HEARTBEAT_MS },
       });
-      opened.push(cache);
+      backends.track(cache);
       expect((await cache.ping()).isOk()).toBe(true);
       const beforeFeed = listeners();
       const heard = listen(cache);
@@ -308,7 +306,8 @@ describe('losing and re-arming', () => {
       await eventually('lost', () => heard.types().includes('lost'), 3_000);
       const noticedAfter = performance.now() - pausedAt;
       expect(noticedAfter).toBeLessThan(3 * HEARTBEAT_MS + 300);
-      expect(heard.events[1]?.type === 'lost' && heard.events[1].reason).toMatch(/heartbeat|PING/);
+      const loss = heard.events()[1];
+      expect(loss?.type === 'lost' && loss.reason).toMatch(/heartbeat|PING/);
       server.resume();
       await eventually('armed again', () => heard.states() === 'armed,lost,armed');
       await outsider(server).set('frozen:after', 'v');

@@ -1,5 +1,5 @@
-import type { CacheBackend, ChangeEvent } from '@tiercache/core';
-import { describeConformance } from '@tiercache/core/testing';
+import type { CacheBackend } from '@tiercache/core';
+import { backendFixture, describeConformance, listenToChanges } from '@tiercache/core/testing';
 import {
   eventually as eventuallyWithin,
   type RedisCluster,
@@ -23,32 +23,22 @@ beforeAll(async () => {
 afterAll(() => cluster.stop());
 
 /** Backends a test made, closed after it whether it passed or not (closing twice is harmless). */
-const opened: CacheBackend[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((cache) => cache.close()));
-});
+const backends = backendFixture();
+afterEach(backends.closeAll);
 
 function clusterBackend(keyPrefix: string): CacheBackend {
-  const cache = createRedisBackend({
-    cluster: { nodes: cluster.startupNodes },
-    keyPrefix,
-    commandTimeout: 1000,
-    changeFeed: { heartbeatMs: 200 },
-  });
-  opened.push(cache);
-  return cache;
+  return backends.track(
+    createRedisBackend({
+      cluster: { nodes: cluster.startupNodes },
+      keyPrefix,
+      commandTimeout: 1000,
+      changeFeed: { heartbeatMs: 200 },
+    }),
+  );
 }
 
 /** Subscribes to the backend's feed and keeps every event. */
-function listen(cache: CacheBackend) {
-  const events: ChangeEvent[] = [];
-  cache.changes?.subscribe((event) => events.push(event));
-  return {
-    events,
-    keys: () => events.flatMap((event) => (event.type === 'keys' ? event.keys : [])),
-    changes: () => events.filter((event) => event.type !== 'lost' && event.type !== 'armed'),
-  };
-}
+const listen = (cache: CacheBackend) => listenToChanges(cache.changes);
 
 /** Cluster failovers take seconds: a longer default wait. */
 const eventually = (what: string, check: () => boolean | Promise<boolean>, withinMs = 20_000) =>
@@ -82,7 +72,11 @@ async function moveSlot(slot: number, from: RedisServer, to: RedisServer): Promi
     await node.cli('CLUSTER', 'SETSLOT', String(slot), 'NODE', toId);
 }
 
-describeConformance({ name: 'redis cluster', create: ({ keyPrefix }) => clusterBackend(keyPrefix) });
+describeConformance({
+  name: 'redis cluster',
+  create: ({ keyPrefix }) => clusterBackend(keyPrefix),
+  capabilities: { changeFeed: true },
+});
 
 describe('redis cluster specifics', () => {
   it('getMany and setMany span many slots and masters, answering in the order asked', async () => {
@@ -217,7 +211,7 @@ describe('redis cluster specifics', () => {
     // The next call on the key meets MOVED to a master the client did not know: the feed is lost, then
     // re-armed with a link to the new master too.
     expect((await cache.get('{g}k')).unwrap()).toBe('before');
-    await eventually('lost', () => heard.events.some((event) => event.type === 'lost'));
+    await eventually('lost', () => heard.events().some((event) => event.type === 'lost'));
     await eventually('armed again', () => cache.changes?.armed === true);
     const outside = new Cluster(cluster.startupNodes);
     try {
@@ -284,7 +278,7 @@ describe('redis cluster change feed through a failover', () => {
       await eventually('the first write', () => heard.keys().includes(key));
       await waitForReplication(victim);
       await victim.kill();
-      await eventually('lost', () => heard.events.some((event) => event.type === 'lost'));
+      await eventually('lost', () => heard.events().some((event) => event.type === 'lost'));
       await eventually('armed again', () => cache.changes?.armed === true, 30_000);
       // Write the victim's key again until it is heard: the client may take a moment to route it to the new master.
       const before = heard.keys().length;
@@ -294,7 +288,12 @@ describe('redis cluster change feed through a failover', () => {
         return heard.keys().length > before;
       });
       expect(heard.keys().slice(before)).toContain(key);
-      expect(heard.events.filter((event) => event.type === 'lost' || event.type === 'armed').at(-1)).toEqual({
+      expect(
+        heard
+          .events()
+          .filter((event) => event.type === 'lost' || event.type === 'armed')
+          .at(-1),
+      ).toEqual({
         type: 'armed',
       });
     } finally {

@@ -1,5 +1,5 @@
 import { createManualClock, createMemoryBackend } from '@tiercache/backend-memory';
-import { applyOperation, cacheOperationArbitrary } from '@tiercache/core/testing';
+import { applyOperation, cacheOperationArbitrary } from '@tiercache/core/testing/operations';
 import { type RedisForTests, useRedisForTests } from '@tiercache/redis-harness';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

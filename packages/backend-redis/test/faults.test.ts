@@ -1,4 +1,5 @@
 import type { CacheBackend, CacheError } from '@tiercache/core';
+import { backendFixture } from '@tiercache/core/testing';
 import { eventually, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
 import { Redis } from 'ioredis';
 import type { Result } from 'ts-results-es';
@@ -26,17 +27,17 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 }
 
 let server: RedisServer;
-const opened: CacheBackend[] = [];
+const backends = backendFixture();
 
 function backend(options: Partial<Parameters<typeof createRedisBackend>[0]> = {}): CacheBackend {
-  const cache = createRedisBackend({
-    url: server.url,
-    commandTimeout: TIMEOUT_MS,
-    reconnect: { minDelayMs: 10, maxDelayMs: 100 },
-    ...options,
-  });
-  opened.push(cache);
-  return cache;
+  return backends.track(
+    createRedisBackend({
+      url: server.url,
+      commandTimeout: TIMEOUT_MS,
+      reconnect: { minDelayMs: 10, maxDelayMs: 100 },
+      ...options,
+    }),
+  );
 }
 
 beforeEach(async () => {
@@ -44,7 +45,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const cache of opened.splice(0)) await cache.close();
+  await backends.closeAll();
   await server.stop();
 });
 
@@ -78,7 +79,7 @@ describe('a hung server (SIGSTOP)', () => {
   it('bounds calls on a client the caller made without a commandTimeout of its own', async () => {
     const client = new Redis(server.url);
     const cache = createRedisBackend({ client, closeClient: true, commandTimeout: TIMEOUT_MS });
-    opened.push(cache);
+    backends.track(cache);
     expect(codeOf(await cache.set('k', 'v'))).toBe('OK');
     server.pause();
     const [result, elapsed] = await timed(() => cache.get('k'));
@@ -119,7 +120,7 @@ describe('a dead server (SIGKILL)', () => {
   it('leaks no listeners and raises no errors over many reconnects', async () => {
     const client = new Redis(server.url, { commandTimeout: TIMEOUT_MS, retryStrategy: () => 10 });
     const cache = createRedisBackend({ client, closeClient: true });
-    opened.push(cache);
+    backends.track(cache);
     expect(codeOf(await cache.ping())).toBe('OK');
     const listeners = () => client.eventNames().map((name) => client.listenerCount(name));
     const before = listeners();
@@ -157,7 +158,7 @@ describe('a server that refuses writes', () => {
         async () => (await replica.cli('GET', 'shared')) === 'from-master',
       );
       const cache = createRedisBackend({ url: replica.url, commandTimeout: TIMEOUT_MS });
-      opened.push(cache);
+      backends.track(cache);
       const write = await cache.set('k', 'v');
       expect(codeOf(write)).toBe('BACKEND');
       expect(write.isErr() && write.error.message).toContain('READONLY');

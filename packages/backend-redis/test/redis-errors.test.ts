@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toCacheError } from '../src/redis-errors.js';
+import { classify } from '../src/redis-errors.js';
 
 // What ioredis and Redis actually reject with (messages seen in the fault tests), and the codes they must map to.
 describe('Redis failures get stable codes', () => {
@@ -21,13 +21,16 @@ describe('Redis failures get stable codes', () => {
     ["READONLY You can't write against a read only replica.", 'BACKEND'],
     ['ERR unknown command', 'BACKEND'],
   ])('%s → %s', (message, code) => {
-    expect(toCacheError(new Error(message), 'get', 'k', 100).code).toBe(code);
+    expect(classify(new Error(message), 100).code).toBe(code);
   });
 
   it('reads the cause of a refused transaction from its first error', () => {
     const aborted = Object.assign(new Error('EXECABORT Transaction discarded because of previous errors.'), {
       previousErrors: [new Error("OOM command not allowed when used memory > 'maxmemory'.")],
     });
-    expect(toCacheError(aborted, 'setMany', undefined, 100).code).toBe('CAPACITY');
+    const failure = classify(aborted, 100);
+    expect(failure.code).toBe('CAPACITY');
+    // The error ioredis gave is kept as the cause, for the CacheError the front builds.
+    expect(failure.cause).toBe(aborted);
   });
 });

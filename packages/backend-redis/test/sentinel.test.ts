@@ -1,4 +1,4 @@
-import type { ChangeEvent } from '@tiercache/core';
+import { listenToChanges } from '@tiercache/core/testing';
 import {
   eventually,
   type RedisSentinelSetup,
@@ -62,14 +62,13 @@ describe('the change feed through Sentinel', () => {
       reconnect: { minDelayMs: 20, maxDelayMs: 200 },
       changeFeed: { heartbeatMs: 200 },
     });
-    const events: ChangeEvent[] = [];
-    cache.changes?.subscribe((event) => events.push(event));
-    const heardKeys = () => events.flatMap((event) => (event.type === 'keys' ? event.keys : []));
+    const heard = listenToChanges(cache.changes);
+    const heardKeys = () => heard.keys();
     await eventually('armed', () => cache.changes?.armed === true, 20_000);
     await own.master.cli('SET', 'feed:before', 'v');
     await eventually('the write before the failover', () => heardKeys().includes('before'), 20_000);
     await own.failover();
-    await eventually('lost', () => events.some((event) => event.type === 'lost'), 20_000);
+    await eventually('lost', () => heard.events().some((event) => event.type === 'lost'), 20_000);
     // Write on the new master until the feed, re-armed there, hears it.
     let attempt = 0;
     await eventually(

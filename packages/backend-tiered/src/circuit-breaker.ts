@@ -1,3 +1,5 @@
+import { DriverError } from '@tiercache/core';
+
 export interface CircuitBreakerOptions {
   /** Consecutive L2 failures (connection lost or timed out) that open the circuit. @default 5 */
   failureThreshold?: number;
@@ -19,8 +21,16 @@ export class CircuitBreaker {
   #openedAt: number | undefined;
   #probing = false;
 
-  constructor(options: CircuitBreakerOptions = {}, now: () => number = () => performance.now()) {
+  readonly #onChange: (state: BreakerState) => void;
+
+  /** `onChange` hears every change of state: `open`, `half-open` (a probe goes through) and `closed`. */
+  constructor(
+    options: CircuitBreakerOptions = {},
+    now: () => number = () => performance.now(),
+    onChange: (state: BreakerState) => void = () => {},
+  ) {
     this.#now = now;
+    this.#onChange = onChange;
     const { failureThreshold = 5, resetAfterMs = 1000 } = options;
     if (!Number.isSafeInteger(failureThreshold) || failureThreshold < 1) {
       throw new RangeError(
@@ -41,26 +51,47 @@ export class CircuitBreaker {
     if (this.#openedAt === undefined) return true;
     if (this.#probing || this.#now() - this.#openedAt < this.resetAfterMs) return false;
     this.#probing = true;
+    this.#onChange('half-open');
     return true;
   }
 
   succeeded(): void {
     this.#failures = 0;
+    if (this.#openedAt === undefined) return;
     this.#openedAt = undefined;
     this.#probing = false;
+    this.#onChange('closed');
   }
 
   failed(): void {
     this.#failures++;
     if (this.#probing || this.#failures >= this.failureThreshold) {
+      const wasOpen = this.#openedAt !== undefined && !this.#probing;
       this.#openedAt = this.#now();
       this.#probing = false;
+      if (!wasOpen) this.#onChange('open');
     }
+  }
+
+  /** The refusal of a call while the circuit is open: it never reached the tier. */
+  refusal(tier: string): CircuitOpenError {
+    return new CircuitOpenError(
+      `L2 (${tier}) is unavailable: circuit open after ${this.failureThreshold} consecutive failures, next try in ${this.retryInMs()} ms`,
+    );
   }
 
   /** Milliseconds until a probe is allowed, for messages. */
   retryInMs(): number {
     if (this.#openedAt === undefined) return 0;
     return Math.max(0, Math.ceil(this.resetAfterMs - (this.#now() - this.#openedAt)));
+  }
+}
+
+export type BreakerState = 'open' | 'half-open' | 'closed';
+
+/** A call the breaker refused: it was never sent, so nothing in either tier changed. */
+export class CircuitOpenError extends DriverError {
+  constructor(reason: string) {
+    super('CONNECTION', reason);
   }
 }

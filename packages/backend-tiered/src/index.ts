@@ -1,3 +1,3 @@
-export type { CircuitBreakerOptions } from './circuit-breaker.js';
+export type { BreakerState, CircuitBreakerOptions } from './circuit-breaker.js';
 export type { TieredBackendOptions } from './tiered-backend.js';
 export { createTieredBackend } from './tiered-backend.js';

@@ -3,10 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createMemoryBackend } from '@tiercache/backend-memory';
 import { createRedisBackend } from '@tiercache/backend-redis';
-import type { CacheBackend } from '@tiercache/core';
+import { type CacheBackend, driverOf } from '@tiercache/core';
+import { backendFixture, listenToChanges } from '@tiercache/core/testing';
 import { eventually, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
 import { Redis } from 'ioredis';
-import { Ok } from 'ts-results-es';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTieredBackend } from '../src/index.js';
 
@@ -18,7 +18,7 @@ import { createTieredBackend } from '../src/index.js';
 let server: RedisServer;
 let plain: Redis;
 let run = 0;
-const opened: CacheBackend[] = [];
+const backends = backendFixture({ flush: true });
 
 beforeAll(async () => {
   server = await startRedisServer();
@@ -28,12 +28,7 @@ afterAll(async () => {
   plain.disconnect();
   await server.stop();
 });
-afterEach(async () => {
-  for (const cache of opened.splice(0)) {
-    await cache.flush();
-    await cache.close();
-  }
-});
+afterEach(backends.closeAll);
 
 function tiered(
   options: { l2Options?: Partial<Parameters<typeof createRedisBackend>[0]>; l1Ttl?: number } = {},
@@ -41,8 +36,7 @@ function tiered(
   const keyPrefix = `coherence:${++run}:`;
   const l2 = createRedisBackend({ url: server.url, keyPrefix, ...options.l2Options });
   const l1 = createTieredL1();
-  const cache = createTieredBackend({ l1, l2, l1Ttl: options.l1Ttl ?? 300 });
-  opened.push(cache);
+  const cache = backends.track(createTieredBackend({ l1, l2, l1Ttl: options.l1Ttl ?? 300 }));
   return { cache, l1, l2, keyPrefix };
 }
 
@@ -99,11 +93,12 @@ describe('tiered over Redis: coherence', () => {
   });
 
   it('a key expiring in Redis leaves L1 too, even when L1 was told a longer life', async () => {
-    // L2's defaultTtl is invisible to the tiered layer, which gives the copy l1Ttl (300 s).
-    const { cache, l1, l2 } = tiered({ l2Options: { defaultTtl: 0.3 } });
+    const { cache, l1, l2, keyPrefix } = tiered();
     await eventually('the change to reach L1', async () => l2.changes?.armed === true);
     await cache.set('short-lived', 'v');
+    // L1 holds its copy for l1Ttl (300 s); Redis is then told, by another client, to expire the key soon.
     expect((await l1.ttl('short-lived')).unwrap()).toBeGreaterThan(100);
+    await plain.pexpire(`${keyPrefix}short-lived`, 300);
     await eventually(
       'the change to reach L1',
       async () => (await cache.get('short-lived')).unwrap() === null,
@@ -122,19 +117,18 @@ describe('tiered over Redis: coherence', () => {
     const reply = new Promise<void>((resolve) => {
       replied = resolve;
     });
-    let heard = 0;
-    l2.changes?.subscribe((event) => {
-      if (event.type === 'keys') heard++;
-    });
+    const heard = listenToChanges(l2.changes);
     // The reply from Redis is held back, as a slow network would hold it, while the invalidation overtakes it.
-    const slowL2 = new Proxy(l2, {
+    const l2Driver = driverOf(l2);
+    if (!l2Driver) throw new Error('a Redis backend has a driver');
+    const slowL2 = new Proxy(l2Driver, {
       get(target, property) {
-        if (property === 'getEntry') {
-          return async (key: string) => {
-            const entry = (await target.getEntry?.(key)) ?? new Ok(null);
+        if (property === 'getEntries') {
+          return async (keys: readonly string[]) => {
+            const entries = await target.getEntries(keys);
             replied();
             await gate;
-            return entry;
+            return entries;
           };
         }
         const value = Reflect.get(target, property, target);
@@ -142,13 +136,13 @@ describe('tiered over Redis: coherence', () => {
       },
     });
     const cache = createTieredBackend({ l1, l2: slowL2 });
-    opened.push(cache);
+    backends.track(cache);
     await plain.set(`${keyPrefix}k`, 'old');
     await eventually('the change to reach L1', async () => l2.changes?.armed === true);
     const pending = cache.get('k');
     await reply;
     await plain.set(`${keyPrefix}k`, 'new');
-    await eventually('the change to reach L1', async () => heard > 0);
+    await eventually('the change to reach L1', async () => heard.keys().length > 0);
     release();
     expect((await pending).unwrap()).toBe('old');
     expect((await l1.exists('k')).unwrap()).toBe(false);

@@ -1,69 +1,98 @@
-import { createManualClock, createMemoryBackend, createMemoryStore } from '@tiercache/backend-memory';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import {
-  type CacheBackend,
-  CacheError,
+  createManualClock,
+  createMemoryBackend,
+  createMemoryDriver,
+  createMemoryStore,
+} from '@tiercache/backend-memory';
+import {
+  type BackendEvent,
+  type CacheDriver,
   type ChangeEvent,
   type ChangeFeed,
+  DriverError,
+  EVENT_CHANNEL,
   type KeyChange,
+  type LocalDriver,
+  OPERATION_CHANNEL,
+  type OperationMessage,
 } from '@tiercache/core';
-import { Err, Ok } from 'ts-results-es';
+import { Ok } from 'ts-results-es';
 import { describe, expect, it } from 'vitest';
 import { createTieredBackend } from '../src/index.js';
 
 /*
  * The tiered backend over memory tiers. Two tiered caches over one memory store behave as two processes over
- * one Redis: the store's change feed reports each one's writes to the other.
+ * one Redis: the store's change feed reports each one's writes to the other. The tiers are drivers, watched, so
+ * a test sees every call the tiered cache makes to them.
  */
 
 function setup(options: { l1Ttl?: number } = {}) {
   const clock = createManualClock();
   const store = createMemoryStore({ clock });
-  const l2 = createMemoryBackend({ store, keyPrefix: 'app:' });
-  const l1 = createMemoryBackend({ clock });
-  const cache = createTieredBackend({ l1, l2, clock, ...options });
+  const l1 = watch<LocalDriver>(createMemoryDriver({ clock }));
+  const l2 = watch<CacheDriver>(createMemoryDriver({ store, keyPrefix: 'app:' }));
+  const cache = createTieredBackend({ l1: l1.driver, l2: l2.driver, clock, ...options });
   /** Another process: its own L1, the same L2 store. */
   const otherProcess = () =>
     createTieredBackend({ l1: { clock }, l2: createMemoryBackend({ store, keyPrefix: 'app:' }), clock });
-  /** A program writing to L2 without tiercache's tiered layer. */
+  /** A program writing to L2 without tiercache's tiered layer; also how a test reads what L2 holds. */
   const plainWriter = createMemoryBackend({ store, keyPrefix: 'app:' });
   return { clock, store, l1, l2, cache, otherProcess, plainWriter };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/** `driver`, with a count of the calls made to each of its methods. */
+function watch<D extends CacheDriver>(driver: D) {
+  const calls: Record<string, number> = {};
+  const watched = new Proxy(driver, {
+    get(object, property) {
+      const value = Reflect.get(object, property, object);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls[String(property)] = (calls[String(property)] ?? 0) + 1;
+        return value.apply(object, args);
+      };
+    },
+  });
+  return { driver: watched, calls: (method: string) => calls[method] ?? 0 };
+}
+
 /** Delegates to `target`, binding methods to it, except for what `overrides` replaces. */
-function wrap(target: CacheBackend, overrides: Partial<CacheBackend>): CacheBackend {
+function wrap<D extends CacheDriver>(target: D, overrides: Partial<Record<keyof CacheDriver, unknown>>): D {
   return new Proxy(target, {
     get(object, property) {
-      if (property in overrides) return overrides[property as keyof CacheBackend];
+      if (property in overrides) return overrides[property as keyof CacheDriver];
       const value = Reflect.get(object, property, object);
       return typeof value === 'function' ? value.bind(object) : value;
     },
   });
 }
 
+/** What a driver does when its store cannot be reached. */
+const unreachable = (code: 'TIMEOUT' | 'CONNECTION' = 'CONNECTION') =>
+  Promise.reject(new DriverError(code, code === 'TIMEOUT' ? 'timed out' : 'refused'));
+
 describe('reads', () => {
   it('an L1 hit does not touch L2', async () => {
     const { cache, l2 } = setup();
     await cache.set('k', 'v');
-    const before = (await l2.stats()).unwrap().operations;
+    const before = l2.calls('getEntries') + l2.calls('get');
     for (let i = 0; i < 3; i++) expect((await cache.get('k')).unwrap()).toBe('v');
-    const after = (await l2.stats()).unwrap().operations;
-    expect(after).toEqual({ ...before, stats: before.stats + 1 });
+    expect(l2.calls('getEntries') + l2.calls('get')).toBe(before);
   });
 
-  it('exists answers from L1 without asking L2 or counting a read in L1', async () => {
+  it('exists answers from L1 without asking L2 or reading the key in L1', async () => {
     const { cache, l1, l2 } = setup();
     await cache.set('k', 'v');
-    const l1Before = (await l1.stats()).unwrap();
-    const l2Before = (await l2.stats()).unwrap().operations;
+    const l1Gets = l1.calls('get');
     expect((await cache.exists('k')).unwrap()).toBe(true);
-    const l1After = (await l1.stats()).unwrap();
-    expect(l1After.hits).toBe(l1Before.hits);
-    expect(l1After.operations.get).toBe(l1Before.operations.get);
-    expect(l1After.operations.exists).toBe(l1Before.operations.exists + 1);
-    expect((await l2.stats()).unwrap().operations).toEqual({ ...l2Before, stats: l2Before.stats + 1 });
+    expect(l1.calls('get')).toBe(l1Gets);
+    expect(l1.calls('exists')).toBe(1);
+    expect(l2.calls('exists')).toBe(0);
     expect((await cache.exists('absent')).unwrap()).toBe(false);
+    expect(l2.calls('exists')).toBe(1);
   });
 
   it('an L1 miss reads L2 once and fills L1 with what L2 has left, capped by l1Ttl', async () => {
@@ -72,16 +101,16 @@ describe('reads', () => {
     await plainWriter.set('long', 'v', 100);
     await plainWriter.set('forever', 'v');
     for (const key of ['short', 'long', 'forever']) expect((await cache.get(key)).unwrap()).toBe('v');
-    expect((await l1.ttl('short')).unwrap()).toBe(10);
-    expect((await l1.ttl('long')).unwrap()).toBe(30);
-    expect((await l1.ttl('forever')).unwrap()).toBe(30);
+    expect(l1.driver.ttl('short')).toBe(10_000);
+    expect(l1.driver.ttl('long')).toBe(30_000);
+    expect(l1.driver.ttl('forever')).toBe(30_000);
   });
 
   it('getMany answers L1 hits locally and asks L2 for all misses in one batch, in the order asked', async () => {
     const { cache, l2, plainWriter } = setup();
     await plainWriter.setMany({ a: '1', b: '2', c: '3' });
     await cache.get('a');
-    const before = (await l2.stats()).unwrap().operations;
+    const before = l2.calls('getEntries');
     const found = (await cache.getMany(['c', 'a', 'x', 'b', 'c'])).unwrap();
     expect([...found]).toEqual([
       ['c', '3'],
@@ -89,9 +118,20 @@ describe('reads', () => {
       ['x', null],
       ['b', '2'],
     ]);
-    const after = (await l2.stats()).unwrap().operations;
-    expect(after.getEntries - before.getEntries).toBe(1);
-    expect(after.get - before.get).toBe(0);
+    expect(l2.calls('getEntries') - before).toBe(1);
+    expect(l2.calls('get')).toBe(0);
+  });
+
+  it('a key with a lone surrogate is refused without asking L2, even while L1 holds its U+FFFD twin', async () => {
+    const { cache, l1, l2 } = setup();
+    await cache.set('\uFFFD', 'twin');
+    expect(l1.driver.get('\uFFFD')).toBe('twin');
+    const before = l2.calls('getEntries') + l2.calls('get');
+    for (const key of ['\uD800', '\uDFFF', 'a\uDC00b']) {
+      const refused = await cache.get(key);
+      expect(refused.isErr() && refused.error.code).toBe('INVALID_ARGUMENT');
+    }
+    expect(l2.calls('getEntries') + l2.calls('get')).toBe(before);
   });
 
   it('concurrent misses on one key make one L2 read', async () => {
@@ -99,7 +139,7 @@ describe('reads', () => {
     await plainWriter.set('k', 'v');
     const results = await Promise.all(Array.from({ length: 20 }, () => cache.get('k')));
     expect(results.map((result) => result.unwrap())).toEqual(Array(20).fill('v'));
-    expect((await l2.stats()).unwrap().operations.getEntry).toBe(1);
+    expect(l2.calls('getEntries')).toBe(1);
   });
 
   it('stats count L1 hits, L2 hits and misses, per tier and combined', async () => {
@@ -112,60 +152,74 @@ describe('reads', () => {
     await cache.get('absent'); // miss
     const stats = (await cache.stats()).unwrap();
     expect(stats).toMatchObject({ backend: 'tiered', hits: 3, misses: 1, hitRate: 0.75, totalKeys: 2 });
-    expect(stats.tiers?.l1?.hits).toBe(2);
-    expect(stats.tiers?.l2?.hits).toBe(1);
+    expect(stats.tiers?.l1).toMatchObject({ backend: 'memory', hits: 2, misses: 2, totalKeys: 2 });
+    expect(stats.tiers?.l2).toMatchObject({ backend: 'memory', hits: 1, misses: 1, totalKeys: 2 });
   });
 });
 
 describe('writes', () => {
   it('go to L2 and L1, so the writer reads back what it wrote without asking L2', async () => {
-    const { cache, l1, l2 } = setup();
+    const { cache, l1, plainWriter } = setup();
     await cache.set('k', 'v1', 50);
-    expect((await l2.get('k')).unwrap()).toBe('v1');
-    expect((await l1.get('k')).unwrap()).toBe('v1');
-    expect((await l1.ttl('k')).unwrap()).toBe(50);
+    expect((await plainWriter.get('k')).unwrap()).toBe('v1');
+    expect(l1.driver.get('k')).toBe('v1');
+    expect(l1.driver.ttl('k')).toBe(50_000);
   });
 
   it('a failed L2 write answers Err and leaves L1 without the key', async () => {
     const { cache, l1, l2 } = setup();
     await cache.set('k', 'old');
     const failing = createTieredBackend({
-      l1,
-      l2: wrap(l2, {
-        set: async () =>
-          new Err(new CacheError({ code: 'TIMEOUT', backend: 'fake', operation: 'set', reason: 'slow' })),
-      }),
+      l1: l1.driver,
+      l2: wrap(l2.driver, { set: () => unreachable('TIMEOUT') }),
     });
     const result = await failing.set('k', 'new');
     expect(result.isErr() && result.error.code).toBe('TIMEOUT');
-    expect((await l1.exists('k')).unwrap()).toBe(false);
+    expect(result.isErr() && result.error.message).toBe('[tiercache:tiered] set "k": timed out');
+    expect(l1.driver.exists('k')).toBe(false);
     expect((await failing.get('k')).unwrap()).toBe('old'); // read through to what L2 really has
   });
 
+  it('a value too large for L1 is written to L2 and leaves no older copy in L1', async () => {
+    const { l2, plainWriter } = setup();
+    const small = createMemoryDriver({ maxBytes: 100 });
+    const cache = createTieredBackend({ l1: small, l2: l2.driver });
+    await cache.set('k', 'small');
+    expect(small.get('k')).toBe('small');
+    expect((await cache.set('k', 'x'.repeat(1000))).isOk()).toBe(true);
+    expect(small.exists('k')).toBe(false);
+    expect((await cache.get('k')).unwrap()).toBe('x'.repeat(1000));
+    expect((await plainWriter.get('k')).unwrap()).toBe('x'.repeat(1000));
+    await cache.setMany({ k: 'small again' });
+    await cache.setMany({ k: 'y'.repeat(1000) });
+    expect(small.exists('k')).toBe(false);
+    expect((await cache.get('k')).unwrap()).toBe('y'.repeat(1000));
+  });
+
   it('increment is atomic in L2 and leaves nothing in L1; delete and expire act on both tiers', async () => {
-    const { cache, l1, l2 } = setup();
+    const { cache, l1, plainWriter } = setup();
     await cache.set('n', '1', 100);
     expect((await cache.increment('n', 4)).unwrap()).toBe(5);
-    expect((await l1.exists('n')).unwrap()).toBe(false);
+    expect(l1.driver.exists('n')).toBe(false);
     expect((await cache.get('n')).unwrap()).toBe('5');
     expect((await cache.expire('n', 5)).unwrap()).toBe(true);
-    expect((await l1.exists('n')).unwrap()).toBe(false);
-    expect((await l2.ttl('n')).unwrap()).toBe(5);
+    expect(l1.driver.exists('n')).toBe(false);
+    expect((await plainWriter.ttl('n')).unwrap()).toBe(5);
     await cache.get('n');
     expect((await cache.delete('n')).unwrap()).toBe(true);
-    expect((await l1.exists('n')).unwrap()).toBe(false);
-    expect((await l2.exists('n')).unwrap()).toBe(false);
+    expect(l1.driver.exists('n')).toBe(false);
+    expect((await plainWriter.exists('n')).unwrap()).toBe(false);
   });
 
   it('flush and deletePattern clear both tiers', async () => {
-    const { cache, l1, l2 } = setup();
+    const { cache, l1, plainWriter } = setup();
     await cache.setMany({ 'user:1': 'a', 'user:2': 'b', other: 'c' });
     expect((await cache.deletePattern('user:*')).unwrap()).toBe(2);
-    expect((await l1.exists('user:1')).unwrap()).toBe(false);
-    expect((await l1.exists('other')).unwrap()).toBe(true);
+    expect(l1.driver.exists('user:1')).toBe(false);
+    expect(l1.driver.exists('other')).toBe(true);
     await cache.flush();
-    expect((await l1.exists('other')).unwrap()).toBe(false);
-    expect((await l2.exists('other')).unwrap()).toBe(false);
+    expect(l1.driver.exists('other')).toBe(false);
+    expect((await plainWriter.exists('other')).unwrap()).toBe(false);
   });
 });
 
@@ -191,53 +245,48 @@ describe('coherence across processes', () => {
     expect((await cache.get('k')).unwrap()).toBe('external');
   });
 
-  it('a read-through that began before an invalidation does not put the old value into L1', async () => {
-    const { l1, l2, plainWriter } = setup();
-    await plainWriter.set('k', 'old');
+  /** L2 reads the value at once, but its reply is held back until `release()`, as a slow network would. */
+  function heldBack(l2: CacheDriver, holding: () => boolean = () => true) {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    // L2 reads the value at once, but its reply is held back until the gate opens, as a slow network would.
-    const slowL2 = wrap(l2, {
-      getEntry: async (key: string) => {
-        const entry = await l2.getEntry?.(key);
-        await gate;
-        return entry ?? new Ok(null);
+    const driver = wrap(l2, {
+      getEntries: async (keys: readonly string[]) => {
+        const entries = await l2.getEntries(keys);
+        if (holding()) await gate;
+        return entries;
       },
     });
-    const cache = createTieredBackend({ l1, l2: slowL2 });
+    return { driver, release: () => release() };
+  }
+
+  it('a read-through that began before an invalidation does not put the old value into L1', async () => {
+    const { l1, l2, plainWriter } = setup();
+    await plainWriter.set('k', 'old');
+    const slow = heldBack(l2.driver);
+    const cache = createTieredBackend({ l1: l1.driver, l2: slow.driver });
     const pending = cache.get('k');
     await plainWriter.set('k', 'new'); // the invalidation arrives while the reply is in flight
     await settle();
-    release();
+    slow.release();
     expect((await pending).unwrap()).toBe('old'); // the answer was right when read...
-    expect((await l1.exists('k')).unwrap()).toBe(false); // ...but is not kept
+    expect(l1.driver.exists('k')).toBe(false); // ...but is not kept
     expect((await cache.get('k')).unwrap()).toBe('new');
   });
 
   it('a read that starts after a local write does not join an older read still in flight', async () => {
     const { l1, l2, plainWriter } = setup();
     await plainWriter.set('k', 'old');
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
     let held = true;
-    const slowL2 = wrap(l2, {
-      getEntry: async (key: string) => {
-        const entry = await l2.getEntry?.(key);
-        if (held) await gate;
-        return entry ?? new Ok(null);
-      },
-    });
-    const cache = createTieredBackend({ l1, l2: slowL2, coherence: false });
+    const slow = heldBack(l2.driver, () => held);
+    const cache = createTieredBackend({ l1: l1.driver, l2: slow.driver, coherence: false });
     const early = cache.get('k');
     held = false;
     await cache.set('k', 'new');
-    await l1.delete('k'); // even with nothing in L1, the read after the write must not see 'old'
+    l1.driver.delete('k'); // even with nothing in L1, the read after the write must not see 'old'
     expect((await cache.get('k')).unwrap()).toBe('new');
-    release();
+    slow.release();
     expect((await early).unwrap()).toBe('old');
   });
 
@@ -252,48 +301,46 @@ describe('coherence across processes', () => {
       },
       announce: async (_change: KeyChange) => new Ok(undefined),
     };
-    const cache = createTieredBackend({ l1, l2: wrap(l2, { changes: feed }) });
+    const cache = createTieredBackend({ l1: l1.driver, l2: wrap(l2.driver, { changes: feed }) });
     await plainWriter.set('k', 'v');
     await cache.get('k');
-    expect((await l1.exists('k')).unwrap()).toBe(true);
+    expect(l1.driver.exists('k')).toBe(true);
     emit({ type: 'lost', reason: 'connection reset' });
-    expect((await l1.exists('k')).unwrap()).toBe(false);
+    expect(l1.driver.exists('k')).toBe(false);
     expect((await cache.get('k')).unwrap()).toBe('v');
-    expect((await l1.exists('k')).unwrap()).toBe(false); // served, not cached
+    expect(l1.driver.exists('k')).toBe(false); // served, not cached
     await cache.set('k', 'v2');
-    expect((await l1.exists('k')).unwrap()).toBe(false); // not even our own write
+    expect(l1.driver.exists('k')).toBe(false); // not even our own write
     emit({ type: 'armed' });
     expect((await cache.get('k')).unwrap()).toBe('v2');
-    expect((await l1.exists('k')).unwrap()).toBe(true);
+    expect(l1.driver.exists('k')).toBe(true);
   });
 });
 
 describe('when L2 fails', () => {
   function failingSetup(onL2Failure: 'error' | 'miss' = 'error') {
-    const { clock, l1, l2, cache: healthy } = setup();
+    const { clock, l1, l2 } = setup();
     let calls = 0;
     let down = false;
-    const outage = async () => {
-      calls++;
-      return new Err(
-        new CacheError({ code: 'CONNECTION', backend: 'fake', operation: 'get', reason: 'refused' }),
-      );
-    };
-    const flaky = new Proxy(l2, {
+    const flaky = new Proxy(l2.driver, {
       get(object, property) {
         const value = Reflect.get(object, property, object);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => (down ? outage() : value.apply(object, args));
+        if (typeof value !== 'function' || property === 'classify') return value;
+        return (...args: unknown[]) => {
+          if (!down) return value.apply(object, args);
+          calls++;
+          return unreachable();
+        };
       },
     });
     const cache = createTieredBackend({
-      l1,
+      l1: l1.driver,
       l2: flaky,
       clock,
       onL2Failure,
       breaker: { failureThreshold: 3, resetAfterMs: 1000 },
     });
-    return { clock, cache, healthy, setDown: (value: boolean) => (down = value), calls: () => calls };
+    return { clock, cache, setDown: (value: boolean) => (down = value), calls: () => calls };
   }
 
   it('L1 hits go on; misses answer Err; after 3 failures the breaker answers without calling L2', async () => {
@@ -346,9 +393,33 @@ describe('when L2 fails', () => {
   });
 });
 
+describe('tiers', () => {
+  it('take caches made by the backend factories, and close them with the tiered cache', async () => {
+    const store = createMemoryStore();
+    const l1 = createMemoryBackend();
+    const l2 = createMemoryBackend({ store, keyPrefix: 'app:' });
+    const cache = createTieredBackend({ l1, l2 });
+    await cache.set('k', 'v');
+    expect((await l2.get('k')).unwrap()).toBe('v');
+    expect((await l1.get('k')).unwrap()).toBe('v');
+    await cache.close();
+    const closed = await l2.get('k');
+    expect(closed.isErr() && closed.error.code).toBe('CLOSED');
+  });
+
+  it('are left open with closeTiers: false', async () => {
+    const l2 = createMemoryBackend();
+    const cache = createTieredBackend({ l2, closeTiers: false });
+    await cache.set('k', 'v');
+    await cache.close();
+    expect((await l2.get('k')).unwrap()).toBe('v');
+  });
+});
+
 describe('options', () => {
   it.each([
     [{}, /l2 must be a cache backend/],
+    [{ l2: { get: () => null } }, /l2 must be a cache backend/],
     [{ l2: createMemoryBackend(), l1Ttl: 0 }, /l1Ttl must be/],
     [{ l2: createMemoryBackend(), onL2Failure: 'ignore' }, /onL2Failure must be 'error' or 'miss'/],
     [
@@ -358,5 +429,103 @@ describe('options', () => {
     [{ l2: createMemoryBackend(), l1: { get: () => undefined } }, /l1 must answer reads in-process/],
   ])('%o is refused at construction with a message that says how to fix it', (options, message) => {
     expect(() => createTieredBackend(options as never)).toThrow(message);
+  });
+
+  it('refuses an L1 that does not answer in-process, such as another tiered cache', () => {
+    const inner = createTieredBackend({ l2: createMemoryBackend() });
+    expect(() => createTieredBackend({ l1: inner, l2: createMemoryBackend() })).toThrow(
+      /l1 must answer reads in-process/,
+    );
+  });
+});
+
+describe('health events on the observability seam', () => {
+  /** Every event published on the seam while `body` runs. */
+  async function eventsDuring(body: () => Promise<void>): Promise<BackendEvent[]> {
+    const events: BackendEvent[] = [];
+    const listener = (message: unknown) => events.push(message as BackendEvent);
+    subscribe(EVENT_CHANNEL, listener);
+    try {
+      await body();
+    } finally {
+      unsubscribe(EVENT_CHANNEL, listener);
+    }
+    return events;
+  }
+
+  it('the breaker reports opening, its probe and closing again', async () => {
+    const clock = createManualClock();
+    const l2 = createMemoryDriver({ clock });
+    let down = false;
+    const flaky = wrap(l2, {
+      getEntries: (keys: readonly string[]) => (down ? unreachable() : l2.getEntries(keys)),
+    });
+    const cache = createTieredBackend({
+      l2: flaky,
+      clock,
+      breaker: { failureThreshold: 2, resetAfterMs: 100 },
+    });
+    const events = await eventsDuring(async () => {
+      down = true;
+      await cache.get('a');
+      await cache.get('b');
+      down = false;
+      clock.advance(100);
+      await cache.get('c');
+    });
+    expect(events).toEqual([
+      { backend: 'tiered', type: 'breaker', state: 'open' },
+      { backend: 'tiered', type: 'breaker', state: 'half-open' },
+      { backend: 'tiered', type: 'breaker', state: 'closed' },
+    ]);
+  });
+
+  it('a lost feed reports the loss with its reason and the emptied L1; re-arming and invalidations are reported', async () => {
+    const { l1, l2, plainWriter } = setup();
+    let emit: (event: ChangeEvent) => void = () => {};
+    const feed: ChangeFeed = {
+      armed: true,
+      subscribe(listener) {
+        emit = listener;
+        return () => {};
+      },
+      announce: async (_change: KeyChange) => new Ok(undefined),
+    };
+    const cache = createTieredBackend({ l1: l1.driver, l2: wrap(l2.driver, { changes: feed }) });
+    await plainWriter.set('k', 'v');
+    await cache.get('k');
+    const events = await eventsDuring(async () => {
+      emit({ type: 'keys', keys: ['k', 'other'] });
+      emit({ type: 'lost', reason: 'connection reset' });
+      emit({ type: 'armed' });
+      emit({ type: 'all' });
+    });
+    expect(events).toEqual([
+      { backend: 'tiered', type: 'invalidation', count: 2 },
+      { backend: 'tiered', type: 'feed', state: 'lost', reason: 'connection reset' },
+      { backend: 'tiered', type: 'l1-emptied', reason: 'change feed lost: connection reset' },
+      { backend: 'tiered', type: 'feed', state: 'armed', reason: undefined },
+      { backend: 'tiered', type: 'invalidation', count: 'all' },
+    ]);
+  });
+
+  it('an L1 hit and an L2 hit are told apart on the operation channel', async () => {
+    const { cache, plainWriter } = setup();
+    await plainWriter.set('remote', 'v');
+    const seen: OperationMessage[] = [];
+    const listener = (message: unknown) => seen.push(message as OperationMessage);
+    subscribe(OPERATION_CHANNEL, listener);
+    try {
+      await cache.get('remote');
+      await cache.get('remote');
+      await cache.get('absent');
+    } finally {
+      unsubscribe(OPERATION_CHANNEL, listener);
+    }
+    expect(seen.map(({ outcome, tier }) => ({ outcome, tier }))).toEqual([
+      { outcome: 'hit', tier: 'l2' },
+      { outcome: 'hit', tier: 'l1' },
+      { outcome: 'miss', tier: 'none' },
+    ]);
   });
 });

@@ -124,8 +124,8 @@ export interface CacheStats {
   mostAccessedKeys: Array<{ key: string; accessCount: number }>;
   /** Calls made to each operation, including those that returned `Err`. */
   operations: Record<OperationName, number>;
-  /** Per-tier figures, for backends made of other backends. */
-  tiers?: Record<string, CacheStats>;
+  /** Per-tier figures, for backends made of other backends: each tier as it saw the reads that reached it. */
+  tiers?: Record<string, Omit<CacheStats, 'operations' | 'tiers'>>;
 }
 
 /**
@@ -136,15 +136,20 @@ export interface CacheStats {
  * Every method resolves to a `Result`: `Ok` with the value described below, or `Err` with a {@link CacheError}.
  * No method throws or rejects, and none waits longer than the backend's own time limit.
  *
- * Arguments are checked before anything is touched: an empty or non-string key, a non-string value, a TTL that
- * is not a positive finite number of seconds (at least 0.001), or an amount that is not a safe integer gives
- * `Err` with code `INVALID_ARGUMENT`, and nothing stored is changed.
+ * Arguments are checked before anything is touched: an empty or non-string key, a non-string value, a key or
+ * value that is not well-formed UTF-16 (a lone surrogate), a TTL that is not a finite number of seconds of at
+ * least 0.001, an amount that is not a safe integer, or an argument that throws when read (a Proxy, a getter)
+ * gives `Err` with code `INVALID_ARGUMENT`, and nothing stored is changed.
+ *
+ * Made by `createCache(driver)` over a `CacheDriver`; the backend packages' factories do that for you.
  */
 export interface CacheBackend {
   /** Short name used in error messages and stats: `memory`, `redis`, `tiered`. */
   readonly name: string;
   /** Prepended to every key this backend touches; `flush` and `deletePattern` stay inside it. */
   readonly keyPrefix: string;
+  /** Seconds a key lives when a write is given no TTL; `undefined` when such keys never expire. */
+  readonly defaultTtl: number | undefined;
 
   /** Hit: the stored string (`""` is a hit). Miss: `null`. */
   get(key: string): CacheResult<string | null>;
@@ -223,24 +228,17 @@ export interface CacheBackend {
     options?: GetOrSetOptions,
   ): CacheResult<string>;
 
-  /** Optional: the stored entry with what the backend knows about it, or `null` on a miss. Counts as a lookup. */
-  getEntry?(key: string): CacheResult<CacheEntry | null>;
+  /** The stored entry with what the backend knows about it, or `null` on a miss. Counts as a lookup. */
+  getEntry(key: string): CacheResult<CacheEntry | null>;
 
   /**
-   * Optional: `getEntry` for several keys in one round trip, value and TTL read together. Same order and
-   * duplicate rules as `getMany`; counts hits and misses as `getMany` does.
+   * `getEntry` for several keys in one round trip, value and TTL read together. Same order and duplicate rules
+   * as `getMany`; counts hits and misses as `getMany` does.
    */
-  getEntries?(keys: readonly string[]): CacheResult<Map<string, CacheEntry | null>>;
+  getEntries(keys: readonly string[]): CacheResult<Map<string, CacheEntry | null>>;
 
-  /**
-   * Optional, for backends that hold their data in this process: `get` answered without a Promise, for a hot
-   * path that cannot afford an `await` (a tiered cache's L1). Counts as a `get`. Returns `undefined` when
-   * it cannot answer (a malformed key, a closed backend): call `get` to learn why.
-   */
-  readSync?(key: string): string | null | undefined;
-
-  /** Optional: changes to this backend's keys made by anyone, where the backend can hear them. */
-  readonly changes?: ChangeFeed;
+  /** Changes to this backend's keys made by anyone else, where the backend can hear them; otherwise `null`. */
+  readonly changes: ChangeFeed | null;
 
   stats(): CacheResult<CacheStats>;
 

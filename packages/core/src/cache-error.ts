@@ -63,6 +63,24 @@ export class CacheError extends Error {
     this.operation = details.operation;
     this.key = details.key;
   }
+
+  /** Whether the store could not be reached (see {@link isTransient}): the same call may succeed later. */
+  get transient(): boolean {
+    return isTransient(this.code);
+  }
+}
+
+/**
+ * Whether errors with `code` mean the store could not be reached — `CONNECTION` or `TIMEOUT` — rather than that
+ * it answered. The one place that decides it: a tiered cache's breaker counts these, and only these.
+ */
+export function isTransient(code: CacheErrorCode): boolean {
+  return code === 'CONNECTION' || code === 'TIMEOUT';
+}
+
+/** What any thrown value says, for messages: an Error's message, or the value as text. */
+export function errorMessage(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 function formatMessage({ backend, operation, key, reason }: CacheErrorDetails): string {

@@ -1,15 +1,19 @@
+export { Err, Ok, type Result } from 'ts-results-es';
 export {
   checkAmount,
   checkKey,
-  checkKeys,
   checkPattern,
   checkTtl,
   checkValue,
   closedError,
-  entriesToPairs,
   invalid,
+  readEntries,
+  readKeyChange,
+  readKeys,
   toMilliseconds,
 } from './arguments.js';
+export type { CacheOptions } from './cache.js';
+export { createCache, driverOf } from './cache.js';
 export type {
   CacheBackend,
   CacheEntries,
@@ -25,8 +29,13 @@ export type {
 } from './cache-backend.js';
 export { OPERATION_NAMES } from './cache-backend.js';
 export type { CacheErrorCode, CacheErrorDetails } from './cache-error.js';
-export { CacheError } from './cache-error.js';
+export { CacheError, errorMessage, isTransient } from './cache-error.js';
+export type { Awaitable, CacheDriver, DriverAnswer, DriverStats, LocalDriver, TierStats } from './driver.js';
+export { DriverError, toCacheError, toDriverError } from './driver.js';
 export { decodeJson, encodeJson } from './json.js';
 export { compileKeyPattern, escapeKeyPattern } from './key-pattern.js';
-export { LoadThrough, SingleFlight } from './loader.js';
-export { createOperationCounts, lookupRates } from './stats.js';
+export { SingleFlight } from './loader.js';
+export type { BackendEvent, OperationMessage, Tier } from './observability.js';
+export { EVENT_CHANNEL, OPERATION_CHANNEL, publishEvent } from './observability.js';
+export { lookupRates } from './stats.js';
+export { withTimeout } from './timeout.js';

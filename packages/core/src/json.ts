@@ -1,6 +1,6 @@
 import { Err, Ok, type Result } from 'ts-results-es';
 import type { OperationName } from './cache-backend.js';
-import { CacheError } from './cache-error.js';
+import { CacheError, errorMessage } from './cache-error.js';
 
 /** `JSON.stringify` for setJson, with the values JSON cannot carry turned into `SERIALIZATION` errors. */
 export function encodeJson(
@@ -19,7 +19,7 @@ export function encodeJson(
         backend,
         operation,
         key,
-        `value cannot be written as JSON: ${message(cause)}`,
+        `value cannot be written as JSON: ${errorMessage(cause)}`,
         cause,
       ),
     );
@@ -52,7 +52,7 @@ export function decodeJson<T>(
         backend,
         operation,
         key,
-        `stored value is not valid JSON (${message(cause)})`,
+        `stored value is not valid JSON (${errorMessage(cause)})`,
         cause,
       ),
     );
@@ -67,8 +67,4 @@ function serializationError(
   cause?: unknown,
 ): CacheError {
   return new CacheError({ code: 'SERIALIZATION', backend, operation, key, reason, cause });
-}
-
-function message(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
 }

@@ -1,6 +1,6 @@
 import { Err, Ok, type Result } from 'ts-results-es';
 import { describe } from './arguments.js';
-import { CacheError } from './cache-error.js';
+import { CacheError, errorMessage } from './cache-error.js';
 
 /**
  * Calls a getOrSet loader and turns whatever it does into a Result: a thrown error, a rejection or a
@@ -15,7 +15,7 @@ async function runLoader(
   try {
     value = await loader();
   } catch (cause) {
-    const reason = `loader failed: ${cause instanceof Error ? cause.message : String(cause)}`;
+    const reason = `loader failed: ${errorMessage(cause)}`;
     return new Err(new CacheError({ code: 'LOADER', backend, operation: 'getOrSet', key, reason, cause }));
   }
   if (typeof value !== 'string') {

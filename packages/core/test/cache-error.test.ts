@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAmount, checkKey, checkTtl, entriesToPairs } from '../src/arguments.js';
+import { checkAmount, checkKey, checkTtl, readEntries } from '../src/arguments.js';
 import { CacheError } from '../src/cache-error.js';
 import { decodeJson, encodeJson } from '../src/json.js';
 
@@ -55,13 +55,13 @@ describe('argument checks', () => {
     expect(checkAmount('memory', 'increment', 'k', 1.5)?.message).toContain('got 1.5');
   });
 
-  it('entriesToPairs reads Maps and plain objects and stops at the first bad entry', () => {
-    expect(entriesToPairs('memory', 'setMany', new Map([['a', '1']]))).toEqual([['a', '1']]);
-    expect(entriesToPairs('memory', 'setMany', { b: '2' })).toEqual([['b', '2']]);
-    const error = entriesToPairs('memory', 'setMany', { good: 'v', bad: 7 });
+  it('readEntries reads Maps and plain objects and stops at the first bad entry', () => {
+    expect(readEntries('memory', 'setMany', new Map([['a', '1']]))).toEqual([['a', '1']]);
+    expect(readEntries('memory', 'setMany', { b: '2' })).toEqual([['b', '2']]);
+    const error = readEntries('memory', 'setMany', { good: 'v', bad: 7 });
     expect(error).toBeInstanceOf(CacheError);
     expect((error as CacheError).key).toBe('bad');
-    expect(entriesToPairs('memory', 'setMany', [['a', '1']])).toBeInstanceOf(CacheError);
+    expect(readEntries('memory', 'setMany', [['a', '1']])).toBeInstanceOf(CacheError);
   });
 });
 

@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import type { CacheBackend } from '../cache-backend.js';
 
+/*
+ * `@tiercache/core/testing/operations`: a subpath of its own because it needs fast-check, an optional peer
+ * dependency that `@tiercache/core/testing` does without.
+ */
+
 /**
  * Random operation sequences for property tests: the same sequence applied to two backends (or to a backend
  * and a model) must give the same answers. Results are reduced to plain data: values, or `{ error: code }`.

@@ -1,0 +1,210 @@
+import {
+  type Awaitable,
+  type CacheDriver,
+  type CacheEntry,
+  type CacheError,
+  type ChangeFeed,
+  type DriverError,
+  type DriverStats,
+  escapeKeyPattern,
+  toCacheError,
+  withTimeout,
+} from '@tiercache/core';
+import { Cluster } from 'ioredis';
+import { Err, Ok, type Result } from 'ts-results-es';
+import { boundedIncrement } from './bounded-increment.js';
+import { RedisChangeFeed } from './change-feed.js';
+import { ANNOUNCE } from './change-message.js';
+import { masters } from './cluster-slots.js';
+import { deleteMatching, type ServerFigures, serverFigures } from './keyspace.js';
+import { mgetBySlot, readEntries, setPairs } from './multi-key.js';
+import { classify as classifyRedisError, NAME } from './redis-errors.js';
+import { type Client, type RedisDriverOptions, setUp } from './redis-options.js';
+import { Transport } from './transport.js';
+
+/**
+ * The Redis driver: each primitive is one exchange with Redis (one per hash slot, or per master, in a
+ * Cluster), sent through the {@link Transport}. Arguments arrive checked by the front (`createCache`); keys
+ * arrive without the prefix, which is added here.
+ */
+class RedisDriver implements CacheDriver<false> {
+  readonly name = NAME;
+  readonly local = false;
+  readonly keyPrefix: string;
+  readonly changes: RedisChangeFeed;
+  /** Redis holds nothing in this process. */
+  readonly peek = null;
+  readonly #client: Client;
+  readonly #io: Transport;
+  readonly #isCluster: boolean;
+  readonly #closeClient: boolean;
+  readonly #timeoutMs: number;
+
+  constructor(options: RedisDriverOptions) {
+    const setup = setUp(options);
+    const { client, keyPrefix, timeoutMs, closeClient } = setup;
+    this.keyPrefix = keyPrefix;
+    this.#client = client;
+    this.#isCluster = client instanceof Cluster;
+    this.#closeClient = closeClient;
+    this.#timeoutMs = timeoutMs;
+    this.#io = new Transport(client, { timeoutMs, needsOwnTimeout: setup.needsOwnTimeout });
+    this.changes = new RedisChangeFeed({
+      client,
+      keyPrefix,
+      ...setup.changeFeed,
+      timeoutMs,
+      closesClient: closeClient,
+      retryDelay: setup.retryDelay,
+      send: (exchange) => this.#announce(exchange),
+    });
+  }
+
+  get(key: string): Promise<string | null> {
+    const fullKey = this.keyPrefix + key;
+    return this.#io.send(() => this.#client.get(fullKey));
+  }
+
+  getMany(keys: readonly string[]): Awaitable<Array<string | null>> {
+    if (keys.length === 0) return [];
+    const fullKeys = keys.map((key) => this.keyPrefix + key);
+    const client = this.#client;
+    return this.#io.send(() =>
+      this.#isCluster ? mgetBySlot(client as Cluster, fullKeys) : client.mget(fullKeys),
+    );
+  }
+
+  getEntries(keys: readonly string[]): Awaitable<Array<CacheEntry | null>> {
+    if (keys.length === 0) return [];
+    return this.#io.send(() => readEntries(this.#client, this.keyPrefix, keys));
+  }
+
+  /** Resolves to SET's 'OK', which the front drops: resolving to nothing would cost a promise step. */
+  set(key: string, value: string, ttlMs: number | undefined): Promise<unknown> {
+    const fullKey = this.keyPrefix + key;
+    const client = this.#client;
+    return this.#io.send(() =>
+      ttlMs === undefined ? client.set(fullKey, value) : client.set(fullKey, value, 'PX', ttlMs),
+    );
+  }
+
+  setMany(entries: ReadonlyArray<readonly [string, string]>, ttlMs: number | undefined): Promise<void> {
+    return this.#io.send(() => setPairs(this.#client, this.keyPrefix, entries, ttlMs));
+  }
+
+  delete(key: string): Promise<boolean> {
+    const fullKey = this.keyPrefix + key;
+    return this.#io.send(() => this.#client.unlink(fullKey)).then(isOne);
+  }
+
+  exists(key: string): Promise<boolean> {
+    const fullKey = this.keyPrefix + key;
+    return this.#io.send(() => this.#client.exists(fullKey)).then(isOne);
+  }
+
+  expire(key: string, ttlMs: number): Promise<boolean> {
+    const fullKey = this.keyPrefix + key;
+    return this.#io.send(() => this.#client.pexpire(fullKey, ttlMs)).then(isOne);
+  }
+
+  ttl(key: string): Promise<number | null> {
+    const fullKey = this.keyPrefix + key;
+    return this.#io.send(() => this.#client.pttl(fullKey)).then(remainingMs);
+  }
+
+  increment(key: string, delta: number): Promise<number> {
+    const fullKey = this.keyPrefix + key;
+    return this.#io.send(() => boundedIncrement(this.#client, fullKey, delta));
+  }
+
+  deletePattern(pattern: string): Promise<number> {
+    const match = escapeKeyPattern(this.keyPrefix) + pattern;
+    return this.#io.send(() => deleteMatching(this.#client, match));
+  }
+
+  flush(): Promise<unknown> {
+    const match = `${escapeKeyPattern(this.keyPrefix)}*`;
+    return this.#io.send(() => deleteMatching(this.#client, match));
+  }
+
+  ping(): Promise<void> {
+    const client = this.#client;
+    return this.#io.send(async () => {
+      if (client instanceof Cluster) await Promise.all(masters(client).map((node) => node.ping()));
+      else await client.ping();
+    });
+  }
+
+  stats(): Promise<DriverStats> {
+    const match = `${escapeKeyPattern(this.keyPrefix)}*`;
+    return this.#io.send(() => serverFigures(this.#client, match)).then(toDriverStats);
+  }
+
+  async close(): Promise<void> {
+    this.#io.close();
+    // First, so that tracking is switched off on a client that stays open.
+    await this.changes.close();
+    if (this.#closeClient) {
+      const client = this.#client;
+      // QUIT lets in-flight replies arrive first. Then disconnect in any case: a client that never connected,
+      // or whose server does not answer, would otherwise go on reconnecting forever.
+      await withTimeout(
+        client.quit().catch(() => undefined),
+        this.#timeoutMs,
+        () => undefined,
+      );
+      const ended = new Promise<void>((resolve) => {
+        if (client.status === 'end') resolve();
+        else client.once('end', () => resolve());
+      });
+      client.disconnect();
+      await withTimeout(ended, this.#timeoutMs, () => undefined);
+    }
+    this.#io.detach();
+  }
+
+  classify(cause: unknown): DriverError {
+    return classifyRedisError(cause, this.#timeoutMs);
+  }
+
+  /** The change feed's exchanges (PUBLISH of `announce`), sent as calls are and answered as a Result. */
+  async #announce<T>(exchange: () => Promise<T>): Promise<Result<T, CacheError>> {
+    try {
+      return new Ok(await this.#io.send(exchange));
+    } catch (cause) {
+      return new Err(toCacheError(this, cause, ANNOUNCE, undefined));
+    }
+  }
+}
+
+/** Redis's 1/0 integer replies (UNLINK, EXISTS, PEXPIRE of one key) as a boolean. */
+function isOne(reply: number): boolean {
+  return reply === 1;
+}
+
+/** A PTTL reply as `ttl` answers it: PTTL answers -2 for no key and -1 for no TTL. */
+function remainingMs(reply: number): number | null {
+  return reply < 0 ? null : reply;
+}
+
+function toDriverStats(figures: ServerFigures): DriverStats {
+  const { totalKeys, keysWithTtl, ttlSumMs, usedMemory, evictedKeys, expiredKeys } = figures;
+  return {
+    totalKeys,
+    memoryUsageBytes: usedMemory,
+    expiredKeys,
+    evictedKeys,
+    averageTtlSeconds: keysWithTtl === 0 ? null : ttlSumMs / keysWithTtl / 1000,
+    mostAccessedKeys: [],
+  };
+}
+
+/**
+ * Creates the Redis backend's driver, for a tiered cache's L2 or a front of your own (`createCache`). Most
+ * users want `createRedisBackend`. Throws, before connecting anything, on options it cannot use.
+ */
+export function createRedisDriver(
+  options: RedisDriverOptions,
+): CacheDriver<false> & { readonly changes: ChangeFeed } {
+  return new RedisDriver(options);
+}

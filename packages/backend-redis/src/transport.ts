@@ -1,0 +1,105 @@
+import { DriverError, withTimeout } from '@tiercache/core';
+import { classify } from './redis-errors.js';
+import type { Client } from './redis-options.js';
+import { WriteBatcher } from './write-batching.js';
+
+export interface TransportOptions {
+  /** Longest wait for a call, and for the very first connection. */
+  timeoutMs: number;
+  /** Whether to bound each call with a timer of our own: a caller's client without a commandTimeout. */
+  needsOwnTimeout: boolean;
+}
+
+/**
+ * How every exchange with Redis is sent. A call never queues behind a lost connection: unless the client is
+ * ready it fails at once with `CONNECTION`. The one exception is the very first connection, which a call may
+ * wait for, within the command timeout. Calls started in one tick leave as one socket write (see
+ * {@link WriteBatcher}). Failures reject: with a {@link DriverError} when the call was refused or timed out
+ * here, with ioredis's own error otherwise (the driver's `classify` names it).
+ */
+export class Transport {
+  readonly #client: Client;
+  readonly #timeoutMs: number;
+  readonly #needsOwnTimeout: boolean;
+  readonly #writes: WriteBatcher;
+  readonly #firstReady: Promise<void>;
+  readonly #onError = (error: Error) => {
+    this.#lastError = error;
+  };
+  #lastError: Error | undefined;
+  #everReady: boolean;
+  #closed = false;
+
+  constructor(client: Client, options: TransportOptions) {
+    this.#client = client;
+    this.#timeoutMs = options.timeoutMs;
+    this.#needsOwnTimeout = options.needsOwnTimeout;
+    this.#writes = new WriteBatcher(client);
+    this.#everReady = client.status === 'ready';
+    // Also keeps an 'error' event of the client from becoming an uncaught exception.
+    client.on('error', this.#onError);
+    this.#firstReady = this.#everReady
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          client.once('ready', () => {
+            this.#everReady = true;
+            resolve();
+          });
+        });
+  }
+
+  /**
+   * Runs one exchange. The common case — connected, and ioredis bounds the call itself — adds no promise step
+   * of its own: the exchange's own promise is answered as it is.
+   */
+  send<R>(exchange: () => Promise<R>): Promise<R> {
+    if (!this.#closed && !this.#needsOwnTimeout && this.#client.status === 'ready') {
+      this.#writes.hold();
+      return exchange();
+    }
+    return this.#sendWhenAvailable(exchange);
+  }
+
+  /** Refuses every exchange from now on with `CLOSED`. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  /** Stops listening to the client, once it is closed (or left to its owner). */
+  detach(): void {
+    this.#client.off('error', this.#onError);
+  }
+
+  /** #send's other cases: closed, not connected (yet), or a caller's client that needs our own timer. */
+  async #sendWhenAvailable<R>(exchange: () => Promise<R>): Promise<R> {
+    if (this.#refusal() === 'wait') {
+      await withTimeout(this.#firstReady, this.#timeoutMs, () => {
+        throw this.#unreachable('could not connect');
+      });
+      this.#refusal();
+    }
+    this.#writes.hold();
+    const pending = exchange();
+    if (!this.#needsOwnTimeout) return pending;
+    return withTimeout(pending, this.#timeoutMs, () => {
+      // What ioredis's own commandTimeout rejects with, named the same way.
+      throw classify(new Error('Command timed out'), this.#timeoutMs);
+    });
+  }
+
+  /** Throws why an exchange cannot be sent now; `wait` while the very first connection is being made. */
+  #refusal(): 'wait' | undefined {
+    if (this.#closed) throw new DriverError('CLOSED', 'backend is closed');
+    const status = this.#client.status;
+    if (status === 'ready') return undefined;
+    if (!this.#everReady && (status === 'wait' || status === 'connecting' || status === 'connect')) {
+      return 'wait';
+    }
+    throw this.#unreachable(`not connected (${status})`);
+  }
+
+  #unreachable(state: string): DriverError {
+    const last = this.#lastError ? `: ${this.#lastError.message}` : '';
+    return new DriverError('CONNECTION', `Redis is unreachable, ${state}${last}`, this.#lastError);
+  }
+}

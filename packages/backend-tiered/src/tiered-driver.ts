@@ -1,0 +1,408 @@
+import {
+  type Awaitable,
+  type CacheDriver,
+  type CacheEntry,
+  type ChangeEvent,
+  DriverError,
+  type DriverStats,
+  errorMessage,
+  type KeyChange,
+  type LocalDriver,
+  lookupRates,
+  publishEvent,
+  SingleFlight,
+  type TierStats,
+  toDriverError,
+} from '@tiercache/core';
+import { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError } from './circuit-breaker.js';
+import { FillGuard } from './fill-guard.js';
+
+export const NAME = 'tiered';
+
+/** The tiers and policy of a tiered driver, resolved from the user's options. */
+export interface TieredDriverSetup {
+  l1: LocalDriver;
+  l2: CacheDriver;
+  /** Longest a value stays in L1, in ms. */
+  l1TtlMs: number;
+  /** Listen to L2's change feed (when it has one). */
+  coherence: boolean;
+  /** Reads answer a miss instead of an error when L2 cannot be reached. */
+  missOnFailure: boolean;
+  breaker: CircuitBreakerOptions | undefined;
+  now: (() => number) | undefined;
+  /** Closes the tiers, or `undefined` to leave them open. */
+  closeTiers: (() => Promise<void>) | undefined;
+}
+
+/**
+ * Two tiers behind one driver: reads are answered from the in-process L1 when they can be, at once, and read
+ * through to L2 otherwise; writes go to L2, then L1, then to the other processes through L2's change feed.
+ * L2 is called through a circuit breaker, and what may go into L1 is decided by a {@link FillGuard}.
+ */
+export class TieredDriver implements CacheDriver<false> {
+  readonly name = NAME;
+  readonly local = false;
+  readonly keyPrefix: string;
+  /** A tiered cache hears L2's feed itself; it offers none of its own. */
+  readonly changes = null;
+  readonly #l1: LocalDriver;
+  readonly #l2: CacheDriver;
+  readonly #l1TtlMs: number;
+  readonly #missOnFailure: boolean;
+  readonly #breaker: CircuitBreaker;
+  readonly #fills: FillGuard;
+  readonly #reads = new SingleFlight<string | null>();
+  readonly #unsubscribe: (() => void) | undefined;
+  readonly #closeTiers: (() => Promise<void>) | undefined;
+  #l1Hits = 0;
+  #l2Hits = 0;
+  #misses = 0;
+  #closed = false;
+
+  constructor(setup: TieredDriverSetup) {
+    this.#l1 = setup.l1;
+    this.#l2 = setup.l2;
+    this.keyPrefix = setup.l2.keyPrefix;
+    this.#l1TtlMs = setup.l1TtlMs;
+    this.#missOnFailure = setup.missOnFailure;
+    this.#closeTiers = setup.closeTiers;
+    this.#breaker = new CircuitBreaker(setup.breaker, setup.now, (state) =>
+      publishEvent(() => ({ backend: NAME, type: 'breaker', state })),
+    );
+    const feed = setup.coherence ? setup.l2.changes : null;
+    this.#fills = new FillGuard(feed ? feed.armed : true);
+    this.#unsubscribe = feed?.subscribe((event) => this.#heard(event));
+  }
+
+  /** The L1 hit path: answered at once, nothing allocated. */
+  readonly peek = (key: string): string | undefined => {
+    const local = this.#l1.get(key);
+    if (local === null) return undefined;
+    this.#l1Hits++;
+    return local;
+  };
+
+  get(key: string): Awaitable<string | null> {
+    return this.peek(key) ?? this.#readThrough(key);
+  }
+
+  getMany(keys: readonly string[]): Awaitable<Array<string | null>> {
+    const values = new Array<string | null>(keys.length);
+    const missing: number[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const local = this.#l1.get(keys[i] as string);
+      if (local === null) missing.push(i);
+      else this.#l1Hits++;
+      values[i] = local;
+    }
+    if (missing.length === 0) return values;
+    return this.#fetchMany(keys, values, missing);
+  }
+
+  async getEntries(keys: readonly string[]): Promise<Array<CacheEntry | null>> {
+    return this.#callL2(() => this.#l2.getEntries(keys));
+  }
+
+  set(key: string, value: string, ttlMs: number | undefined): Promise<void> {
+    return this.#writeThrough([[key, value]], ttlMs, () => this.#l2.set(key, value, ttlMs));
+  }
+
+  setMany(entries: ReadonlyArray<readonly [string, string]>, ttlMs: number | undefined): Promise<void> {
+    return this.#writeThrough(entries, ttlMs, () => this.#l2.setMany(entries, ttlMs));
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.#changeInL2(key, () => this.#l2.delete(key));
+  }
+
+  async exists(key: string): Promise<boolean> {
+    // L1's own exists, not get: a look at a key is not a read of it.
+    if (this.#l1.exists(key)) return true;
+    try {
+      return await this.#callL2(() => this.#l2.exists(key));
+    } catch (error) {
+      if (this.#answersMiss(error)) return false;
+      throw error;
+    }
+  }
+
+  /** L1's copy may outlive the new TTL: it is dropped here and everywhere. */
+  expire(key: string, ttlMs: number): Promise<boolean> {
+    return this.#changeInL2(key, () => this.#l2.expire(key, ttlMs));
+  }
+
+  ttl(key: string): Promise<number | null> {
+    return this.#callL2(() => this.#l2.ttl(key));
+  }
+
+  /** Atomic in L2; L1 then holds nothing, so the next read sees the new count with L2's TTL. */
+  increment(key: string, delta: number): Promise<number> {
+    return this.#changeInL2(key, () => this.#l2.increment(key, delta));
+  }
+
+  deletePattern(pattern: string): Promise<number> {
+    return this.#changeEverywhere({ type: 'pattern', pattern }, () => this.#l2.deletePattern(pattern));
+  }
+
+  flush(): Promise<unknown> {
+    return this.#changeEverywhere({ type: 'all' }, () => this.#l2.flush());
+  }
+
+  ping(): Promise<unknown> {
+    return this.#callL2(() => this.#l2.ping());
+  }
+
+  async stats(): Promise<DriverStats> {
+    const l1 = this.#l1.stats();
+    const l2 = await this.#callL2(() => this.#l2.stats());
+    const l1Misses = this.#l2Hits + this.#misses;
+    return {
+      // L2 holds the truth; L1 holds copies of some of it.
+      totalKeys: l2.totalKeys,
+      memoryUsageBytes: l2.memoryUsageBytes,
+      expiredKeys: l2.expiredKeys,
+      evictedKeys: l2.evictedKeys,
+      averageTtlSeconds: l2.averageTtlSeconds,
+      mostAccessedKeys: l1.mostAccessedKeys,
+      // Each tier as it saw the reads that reached it: L1 every read, L2 those L1 could not answer.
+      tiers: {
+        l1: tierStats(this.#l1.name, l1, this.#l1Hits, l1Misses),
+        l2: tierStats(this.#l2.name, l2, this.#l2Hits, this.#misses),
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#fills.close();
+    this.#unsubscribe?.();
+    await this.#closeTiers?.();
+  }
+
+  classify(cause: unknown): DriverError {
+    return new DriverError('BACKEND', `the tiered cache failed: ${errorMessage(cause)}`, cause);
+  }
+
+  /** An event from L2's change feed. */
+  #heard(event: ChangeEvent): void {
+    switch (event.type) {
+      case 'keys':
+        for (const key of event.keys) this.#forget(key);
+        publishEvent(() => ({ backend: NAME, type: 'invalidation', count: event.keys.length }));
+        return;
+      case 'pattern':
+        this.#disownAll();
+        this.#l1.deletePattern(event.pattern);
+        publishEvent(() => ({ backend: NAME, type: 'invalidation', count: 'all' }));
+        return;
+      case 'all':
+        this.#disownAll();
+        this.#l1.flush();
+        publishEvent(() => ({ backend: NAME, type: 'invalidation', count: 'all' }));
+        return;
+      case 'lost':
+        // Changes may have been missed: nothing in L1 can be trusted, and nothing goes in until re-armed.
+        this.#fills.lose();
+        this.#reads.forgetAll();
+        this.#l1.flush();
+        publishEvent(() => ({ backend: NAME, type: 'feed', state: 'lost', reason: event.reason }));
+        publishEvent(() => ({
+          backend: NAME,
+          type: 'l1-emptied',
+          reason: `change feed lost: ${event.reason}`,
+        }));
+        return;
+      case 'armed':
+        this.#fills.regain();
+        publishEvent(() => ({ backend: NAME, type: 'feed', state: 'armed', reason: undefined }));
+        return;
+    }
+  }
+
+  /** Drops a key from L1 and disowns any reply in flight for it. */
+  #forget(key: string): void {
+    this.#disown(key);
+    this.#l1.delete(key);
+  }
+
+  /** Replies in flight for `key` will not go into L1, nor answer the reads that start from now on. */
+  #disown(key: string): void {
+    this.#fills.invalidate(key);
+    this.#reads.forget(key);
+  }
+
+  /** `#disown` for every key: after a change to many keys at once. */
+  #disownAll(): void {
+    this.#fills.invalidateAll();
+    this.#reads.forgetAll();
+  }
+
+  /** Keeps `value` in L1 for no longer than L2 will, nor than `l1Ttl`; a value L1 cannot take leaves it. */
+  #fillL1(key: string, value: string, l2TtlMs: number | null): void {
+    const ttlMs = l2TtlMs === null ? this.#l1TtlMs : Math.min(Math.floor(l2TtlMs), this.#l1TtlMs);
+    try {
+      if (ttlMs >= 1) {
+        this.#l1.set(key, value, ttlMs);
+        return;
+      }
+    } catch {
+      // Too large for L1: an older copy must not stay behind to be read instead.
+    }
+    this.#l1.delete(key);
+  }
+
+  /**
+   * L1 missed: read L2, value and TTL together, and keep a copy in L1 unless the key changed meanwhile.
+   * Concurrent misses on one key share one L2 read.
+   */
+  #readThrough(key: string): Promise<string | null> {
+    return this.#reads.run(key, async () => {
+      const fill = this.#fills.begin(key);
+      let entry: CacheEntry | null;
+      try {
+        [entry = null] = await this.#callL2(() => this.#l2.getEntries([key]));
+      } catch (error) {
+        this.#fills.abandon(fill);
+        if (!this.#answersMiss(error)) throw error;
+        entry = null;
+      }
+      if (entry === null) {
+        this.#fills.abandon(fill);
+        this.#misses++;
+        return null;
+      }
+      this.#l2Hits++;
+      if (this.#fills.commit(fill)) this.#fillL1(key, entry.value, ttlMsOf(entry));
+      return entry.value;
+    });
+  }
+
+  /** getMany's L1 misses, all in one L2 batch, filling L1 as #readThrough does. */
+  async #fetchMany(
+    keys: readonly string[],
+    values: Array<string | null>,
+    missing: number[],
+  ): Promise<Array<string | null>> {
+    const asked = missing.map((i) => keys[i] as string);
+    const fills = asked.map((key) => this.#fills.begin(key));
+    let entries: Array<CacheEntry | null>;
+    try {
+      entries = await this.#callL2(() => this.#l2.getEntries(asked));
+    } catch (error) {
+      for (const fill of fills) this.#fills.abandon(fill);
+      if (!this.#answersMiss(error)) throw error;
+      this.#misses += asked.length;
+      return values;
+    }
+    for (const [n, fill] of fills.entries()) {
+      const entry = entries[n] ?? null;
+      values[missing[n] as number] = entry?.value ?? null;
+      if (entry === null) {
+        this.#misses++;
+        this.#fills.abandon(fill);
+        continue;
+      }
+      this.#l2Hits++;
+      if (this.#fills.commit(fill)) this.#fillL1(fill.key, entry.value, ttlMsOf(entry));
+    }
+    return values;
+  }
+
+  /**
+   * Writes L2 first, then L1, then tells the other processes. A value goes into L1 only after L2 has it, and
+   * only if no change to the key was heard meanwhile; a failed write leaves L1 without the key, so L1 never
+   * holds what L2 may not have — unless the breaker refused it, when it never left and L1 still agrees with L2.
+   */
+  async #writeThrough(
+    entries: ReadonlyArray<readonly [string, string]>,
+    ttlMs: number | undefined,
+    write: () => Awaitable<unknown>,
+  ): Promise<void> {
+    const fills = entries.map(([key]) => {
+      this.#disown(key);
+      return this.#fills.begin(key);
+    });
+    try {
+      await this.#callL2(write);
+    } catch (error) {
+      for (const fill of fills) {
+        this.#fills.abandon(fill);
+        if (!(error instanceof CircuitOpenError)) this.#l1.delete(fill.key);
+      }
+      throw error;
+    }
+    for (const [i, fill] of fills.entries()) {
+      if (this.#fills.commit(fill))
+        this.#fillL1(fill.key, (entries[i] as readonly [string, string])[1], ttlMs ?? null);
+    }
+    this.#announce({ type: 'keys', keys: entries.map(([key]) => key) });
+  }
+
+  /** A change L2 makes to one key (delete, expire, increment): L1 drops it here and in other processes. */
+  async #changeInL2<T>(key: string, change: () => Awaitable<T>): Promise<T> {
+    // Replies already in flight for the key predate the change: they must not go into L1.
+    this.#disown(key);
+    let result: T;
+    try {
+      result = await this.#callL2(change);
+    } catch (error) {
+      if (!(error instanceof CircuitOpenError)) this.#forget(key);
+      throw error;
+    }
+    this.#forget(key);
+    this.#announce({ type: 'keys', keys: [key] });
+    return result;
+  }
+
+  /** flush and deletePattern: L2 first, then L1, then the other processes. */
+  async #changeEverywhere<T>(change: KeyChange, apply: () => Awaitable<T>): Promise<T> {
+    this.#disownAll();
+    try {
+      const result = await this.#callL2(apply);
+      this.#announce(change);
+      return result;
+    } finally {
+      this.#disownAll();
+      if (change.type === 'all') this.#l1.flush();
+      else if (change.type === 'pattern') this.#l1.deletePattern(change.pattern);
+    }
+  }
+
+  #announce(change: KeyChange): void {
+    // A write that finishes after close() tells no one: the feed is being closed with L2.
+    if (!this.#closed) void this.#l2.changes?.announce(change);
+  }
+
+  /** Whether a failed read answers as a miss: L2 could not be reached and the cache was told to go on. */
+  #answersMiss(error: unknown): boolean {
+    return this.#missOnFailure && error instanceof DriverError && error.transient;
+  }
+
+  /**
+   * Calls L2 through the circuit breaker, which refuses at once while L2 is known to be down. Fails with a
+   * DriverError: L2's own failures classified by L2, a refusal as a {@link CircuitOpenError}.
+   */
+  async #callL2<T>(call: () => Awaitable<T>): Promise<T> {
+    if (!this.#breaker.allows()) throw this.#breaker.refusal(this.#l2.name);
+    try {
+      const result = await call();
+      this.#breaker.succeeded();
+      return result;
+    } catch (cause) {
+      const failure = toDriverError(this.#l2, cause);
+      if (failure.transient) this.#breaker.failed();
+      else this.#breaker.succeeded();
+      throw failure;
+    }
+  }
+}
+
+function ttlMsOf(entry: CacheEntry): number | null {
+  return entry.ttl === null ? null : entry.ttl * 1000;
+}
+
+function tierStats(backend: string, figures: DriverStats, hits: number, misses: number): TierStats {
+  const { tiers: _, ...own } = figures;
+  return { backend, ...own, hits, misses, ...lookupRates(hits, misses) };
+}

@@ -1,0 +1,414 @@
+import { Err, Ok, type Result } from 'ts-results-es';
+import {
+  checkAmount,
+  checkKey,
+  checkPattern,
+  checkTtl,
+  checkValue,
+  closedError,
+  readEntries,
+  readGetOrSetArguments,
+  readKeys,
+  toMilliseconds,
+} from './arguments.js';
+import type {
+  CacheBackend,
+  CacheEntries,
+  CacheEntry,
+  CacheResult,
+  CacheStats,
+  ChangeFeed,
+  GetOrSetOptions,
+  OperationName,
+} from './cache-backend.js';
+import { CacheError } from './cache-error.js';
+import type { Awaitable, CacheDriver } from './driver.js';
+import { DriverCalls } from './driver-calls.js';
+import { decodeJson, encodeJson } from './json.js';
+import { LoadThrough } from './loader.js';
+import { Lookups } from './lookups.js';
+import { observationStart, publishOperation } from './observability.js';
+import { createOperationCounts, lookupRates } from './stats.js';
+
+export interface CacheOptions {
+  /** Seconds a key lives when `set`, `setMany` or `getOrSet` is given no TTL. @default no expiry */
+  defaultTtl?: number;
+}
+
+// Answers that carry no per-call data are shared: a hit path that allocates less is a faster hit path.
+const OK_VOID: Result<void, never> = new Ok(undefined);
+
+/** The driver behind each cache made here, for a tiered cache that is handed a cache as a tier. */
+const drivers = new WeakMap<CacheBackend, CacheDriver>();
+
+/**
+ * The whole user API, written once over any driver: argument checks, `CLOSED`, counters and `stats()`, JSON,
+ * `decrement`, getMany's order and duplicates, getOrSet, and the observability seam. Driver failures, thrown
+ * or rejected, come back as `Err` naming the backend, the operation and the key.
+ */
+class Cache implements CacheBackend {
+  readonly name: string;
+  readonly keyPrefix: string;
+  readonly defaultTtl: number | undefined;
+  readonly changes: ChangeFeed | null;
+  readonly #driver: CacheDriver;
+  readonly #peek: ((key: string) => string | undefined) | null;
+  readonly #defaultTtlMs: number | undefined;
+  readonly #operations = createOperationCounts();
+  readonly #loads: LoadThrough;
+  readonly #lookups: Lookups;
+  readonly #calls: DriverCalls;
+  #closed = false;
+
+  constructor(driver: CacheDriver, options: CacheOptions) {
+    const ttlError = checkTtl(driver.name, 'set', undefined, options.defaultTtl, 'defaultTtl');
+    if (ttlError) throw new RangeError(ttlError.message);
+    this.name = driver.name;
+    this.keyPrefix = driver.keyPrefix;
+    this.defaultTtl = options.defaultTtl;
+    this.changes = driver.changes;
+    this.#driver = driver;
+    this.#peek = driver.peek;
+    this.#defaultTtlMs = options.defaultTtl === undefined ? undefined : toMilliseconds(options.defaultTtl);
+    this.#loads = new LoadThrough(driver.name);
+    this.#lookups = new Lookups(driver.name);
+    this.#calls = new DriverCalls(driver, this.#lookups);
+  }
+
+  get(key: string): CacheResult<string | null> {
+    this.#operations.get++;
+    const started = observationStart();
+    const peek = this.#peek;
+    const peeked = peek !== null && started === 0 && !this.#closed && typeof key === 'string';
+    if (peeked) {
+      // The hit nobody observes, kept to the least work: the one path a cache must make fast. The key is
+      // checked for lone surrogates only if this process does not hold it (see CacheDriver.peek).
+      const held = peek(key);
+      if (held !== undefined) {
+        this.#lookups.hits++;
+        return Promise.resolve(new Ok(held));
+      }
+    }
+    const refused = this.#refuseKey('get', key);
+    if (refused) return this.#calls.refused(refused, started);
+    // A local driver that was just peeked at would answer the same miss again.
+    if (peeked && this.#driver.local) return this.#lookups.missedAnswer();
+    let answer: Awaitable<string | null>;
+    try {
+      answer = this.#driver.get(key);
+    } catch (cause) {
+      return Promise.resolve(this.#calls.failed(cause, 'get', key, started));
+    }
+    return this.#answerLookup(answer, 'get', key, started);
+  }
+
+  /** Any other answer of a lookup: a miss, an observed hit, or one the driver gives later. */
+  #answerLookup(answer: Awaitable<string | null>, operation: OperationName, key: string, started: number) {
+    if (answer instanceof Promise) return this.#calls.lookUpLater(answer, operation, key, started);
+    if (answer === null && started === 0) return this.#lookups.missedAnswer();
+    return Promise.resolve(this.#lookups.lookedUp(answer, operation, key, 'l1', started));
+  }
+
+  async getJson<T = unknown>(key: string): CacheResult<T | null> {
+    this.#operations.getJson++;
+    const started = observationStart();
+    const refused = this.#refuseKey('getJson', key);
+    if (refused) return this.#calls.refused(refused, started);
+    const text = await this.#calls.call(
+      'getJson',
+      key,
+      started,
+      () => this.#driver.get(key),
+      undefined,
+      (value, tier) => this.#lookups.lookedUp(value, 'getJson', key, tier, started),
+    );
+    if (text.isErr() || text.value === null) return text as Result<null, CacheError>;
+    return decodeJson<T>(this.name, 'getJson', key, text.value);
+  }
+
+  set(key: string, value: string, ttl?: number): CacheResult<void> {
+    this.#operations.set++;
+    const started = observationStart();
+    const refused =
+      this.#refuseKey('set', key) ??
+      checkValue(this.name, 'set', key, value) ??
+      checkTtl(this.name, 'set', key, ttl);
+    if (refused) return this.#calls.refused(refused, started);
+    const ttlMs = this.#ttlMs(ttl);
+    return this.#calls.call('set', key, started, () => this.#driver.set(key, value, ttlMs), nothing);
+  }
+
+  setJson(key: string, value: unknown, ttl?: number): CacheResult<void> {
+    this.#operations.setJson++;
+    const started = observationStart();
+    const refused = this.#refuseKey('setJson', key) ?? checkTtl(this.name, 'setJson', key, ttl);
+    if (refused) return this.#calls.refused(refused, started);
+    const text = encodeJson(this.name, 'setJson', key, value);
+    if (text.isErr()) return this.#calls.refused(text.error, started);
+    const ttlMs = this.#ttlMs(ttl);
+    return this.#calls.call('setJson', key, started, () => this.#driver.set(key, text.value, ttlMs), nothing);
+  }
+
+  delete(key: string): CacheResult<boolean> {
+    return this.#onKey('delete', key, () => this.#driver.delete(key));
+  }
+
+  exists(key: string): CacheResult<boolean> {
+    return this.#onKey('exists', key, () => this.#driver.exists(key));
+  }
+
+  expire(key: string, seconds: number): CacheResult<boolean> {
+    this.#operations.expire++;
+    const started = observationStart();
+    const refused = this.#refuseKey('expire', key) ?? checkTtl(this.name, 'expire', key, seconds, 'seconds');
+    if (refused) return this.#calls.refused(refused, started);
+    const ttlMs = toMilliseconds(seconds);
+    return this.#calls.call('expire', key, started, () => this.#driver.expire(key, ttlMs));
+  }
+
+  ttl(key: string): CacheResult<number | null> {
+    return this.#onKey('ttl', key, () => this.#driver.ttl(key), toSeconds);
+  }
+
+  increment(key: string, amount = 1): CacheResult<number> {
+    return this.#addTo('increment', key, amount, 1);
+  }
+
+  decrement(key: string, amount = 1): CacheResult<number> {
+    return this.#addTo('decrement', key, amount, -1);
+  }
+
+  flush(): CacheResult<void> {
+    return this.#onAll('flush', undefined, () => this.#driver.flush(), nothing);
+  }
+
+  ping(): CacheResult<true> {
+    return this.#onAll(
+      'ping',
+      undefined,
+      () => this.#driver.ping(),
+      () => true as const,
+    );
+  }
+
+  deletePattern(pattern: string): CacheResult<number> {
+    const invalidPattern = checkPattern(this.name, 'deletePattern', pattern);
+    return this.#onAll('deletePattern', invalidPattern, () => this.#driver.deletePattern(pattern));
+  }
+
+  getMany(keys: readonly string[]): CacheResult<Map<string, string | null>> {
+    return this.#lookUpMany('getMany', keys, (distinct) => this.#driver.getMany(distinct));
+  }
+
+  setMany(entries: CacheEntries, ttl?: number): CacheResult<void> {
+    this.#operations.setMany++;
+    const started = observationStart();
+    const pairs = this.#closed
+      ? closedError(this.name, 'setMany')
+      : (checkTtl(this.name, 'setMany', undefined, ttl) ?? readEntries(this.name, 'setMany', entries));
+    if (pairs instanceof CacheError) return this.#calls.refused(pairs, started);
+    if (pairs.length === 0) return this.#calls.call('setMany', undefined, started, nothing, nothing);
+    const ttlMs = this.#ttlMs(ttl);
+    return this.#calls.call('setMany', undefined, started, () => this.#driver.setMany(pairs, ttlMs), nothing);
+  }
+
+  getOrSet(
+    key: string,
+    loader: () => string | Promise<string>,
+    options?: GetOrSetOptions,
+  ): CacheResult<string> {
+    this.#operations.getOrSet++;
+    const started = observationStart();
+    const ttl = this.#refuseKey('getOrSet', key) ?? readGetOrSetArguments(this.name, key, loader, options);
+    if (ttl instanceof CacheError) return this.#calls.refused(ttl, started);
+    const ttlMs = this.#ttlMs(ttl);
+    let answer: Awaitable<string | null>;
+    try {
+      answer = this.#driver.get(key);
+    } catch (cause) {
+      return Promise.resolve(this.#calls.failed(cause, 'getOrSet', key, started));
+    }
+    if (typeof answer === 'string')
+      return Promise.resolve(this.#lookups.found(answer, 'getOrSet', key, 'l1', started));
+    if (answer === null) return this.#load(key, loader, ttlMs, started);
+    return this.#getOrSetLater(answer, key, loader, ttlMs, started);
+  }
+
+  /** getOrSet's answer from a driver that answers later; apart from getOrSet as `DriverCalls` explains. */
+  #getOrSetLater(
+    answer: Promise<string | null>,
+    key: string,
+    loader: () => string | Promise<string>,
+    ttlMs: number | undefined,
+    started: number,
+  ): CacheResult<string> {
+    return answer.then(
+      (value) =>
+        value === null
+          ? this.#load(key, loader, ttlMs, started)
+          : this.#lookups.found(value, 'getOrSet', key, 'l2', started),
+      (cause) => this.#calls.failed(cause, 'getOrSet', key, started),
+    );
+  }
+
+  getEntry(key: string): CacheResult<CacheEntry | null> {
+    this.#operations.getEntry++;
+    const started = observationStart();
+    const refused = this.#refuseKey('getEntry', key);
+    if (refused) return this.#calls.refused(refused, started);
+    return this.#calls.call(
+      'getEntry',
+      key,
+      started,
+      () => this.#driver.getEntries([key]),
+      undefined,
+      (entries, tier) => {
+        const entry = entries[0] ?? null;
+        return this.#lookups.lookedUp(entry, 'getEntry', key, tier, started);
+      },
+    );
+  }
+
+  getEntries(keys: readonly string[]): CacheResult<Map<string, CacheEntry | null>> {
+    return this.#lookUpMany('getEntries', keys, (distinct) => this.#driver.getEntries(distinct));
+  }
+
+  stats(): CacheResult<CacheStats> {
+    return this.#onAll(
+      'stats',
+      undefined,
+      () => this.#driver.stats(),
+      (figures) => ({
+        backend: this.name,
+        ...figures,
+        hits: this.#lookups.hits,
+        misses: this.#lookups.misses,
+        ...lookupRates(this.#lookups.hits, this.#lookups.misses),
+        operations: { ...this.#operations },
+      }),
+    );
+  }
+
+  async close(): CacheResult<void> {
+    this.#operations.close++;
+    if (this.#closed) return OK_VOID;
+    this.#closed = true;
+    try {
+      await this.#driver.close();
+    } catch (cause) {
+      return this.#calls.failed(cause, 'close', undefined, 0);
+    }
+    return OK_VOID;
+  }
+
+  // ---- the shared steps of every operation ----
+
+  /** getMany and getEntries: distinct keys read in one driver call, answered by key in the order asked. */
+  #lookUpMany<T>(
+    operation: 'getMany' | 'getEntries',
+    keys: readonly string[],
+    read: (distinct: string[]) => Awaitable<ReadonlyArray<T | null>>,
+  ): CacheResult<Map<string, T | null>> {
+    this.#operations[operation]++;
+    const started = observationStart();
+    const distinct = this.#closed ? closedError(this.name, operation) : readKeys(this.name, operation, keys);
+    if (distinct instanceof CacheError) return this.#calls.refused(distinct, started);
+    return this.#calls.call(
+      operation,
+      undefined,
+      started,
+      () => read(distinct),
+      undefined,
+      (values, tier) => this.#lookups.byKey(operation, distinct, values, tier, started),
+    );
+  }
+
+  /** An operation on one key with nothing else to check. */
+  #onKey<T, U = T>(
+    operation: OperationName,
+    key: string,
+    invoke: () => Awaitable<T>,
+    convert?: (reply: T) => U,
+  ): CacheResult<U> {
+    this.#operations[operation]++;
+    const started = observationStart();
+    const refused = this.#refuseKey(operation, key);
+    if (refused) return this.#calls.refused(refused, started);
+    return this.#calls.call(operation, key, started, invoke, convert);
+  }
+
+  /** An operation on no particular key: flush, ping, deletePattern, stats. */
+  #onAll<T, U = T>(
+    operation: OperationName,
+    invalidArgument: CacheError | undefined,
+    invoke: () => Awaitable<T>,
+    convert?: (reply: T) => U,
+  ): CacheResult<U> {
+    this.#operations[operation]++;
+    const started = observationStart();
+    const refused = this.#closed ? closedError(this.name, operation) : invalidArgument;
+    if (refused) return this.#calls.refused(refused, started);
+    return this.#calls.call(operation, undefined, started, invoke, convert);
+  }
+
+  #load(key: string, loader: () => string | Promise<string>, ttlMs: number | undefined, started: number) {
+    this.#lookups.misses++;
+    return this.#loads
+      .load(key, key, loader, (value) => {
+        // The cache may have been closed while the loader ran: a driver never sees a call after close().
+        if (this.#closed) return new Err(closedError(this.name, 'getOrSet', key));
+        return this.#calls.call('getOrSet', key, 0, () => this.#driver.set(key, value, ttlMs), nothing);
+      })
+      .then((result) => {
+        if (started !== 0) {
+          const code = result.isErr() ? result.error.code : undefined;
+          publishOperation(this.name, 'getOrSet', key, code ? 'error' : 'miss', 'none', 0, 1, code, started);
+        }
+        return result;
+      });
+  }
+
+  #addTo(operation: 'increment' | 'decrement', key: string, amount: number, sign: 1 | -1) {
+    this.#operations[operation]++;
+    const started = observationStart();
+    const refused = this.#refuseKey(operation, key) ?? checkAmount(this.name, operation, key, amount);
+    if (refused) return this.#calls.refused(refused, started);
+    const delta = sign * amount;
+    return this.#calls.call(operation, key, started, () => this.#driver.increment(key, delta));
+  }
+
+  #refuseKey(operation: OperationName, key: unknown): CacheError | undefined {
+    return this.#closed ? closedError(this.name, operation, key) : checkKey(this.name, operation, key);
+  }
+
+  #ttlMs(ttl: number | undefined): number | undefined {
+    return ttl === undefined ? this.#defaultTtlMs : toMilliseconds(ttl);
+  }
+}
+
+/** The answer of an operation that answers nothing, whatever the store replied (Redis SET answers 'OK'). */
+function nothing(): undefined {
+  return undefined;
+}
+
+function toSeconds(ms: number | null): number | null {
+  return ms === null ? null : ms / 1000;
+}
+
+/**
+ * Makes the cache users call over a driver: every operation of {@link CacheBackend}, with its checks and
+ * counters, written once. The backend packages' factories (`createMemoryBackend`, …) call it for you.
+ *
+ * @example
+ * const cache = createCache(createMemoryDriver({ maxEntries: 1000 }), { defaultTtl: 60 });
+ */
+export function createCache(driver: CacheDriver, options: CacheOptions = {}): CacheBackend {
+  const cache = new Cache(driver, options);
+  drivers.set(cache, driver);
+  return cache;
+}
+
+/** The driver behind a cache made by {@link createCache}, or `undefined` for anything else. */
+export function driverOf(cache: CacheBackend): CacheDriver | undefined {
+  return drivers.get(cache);
+}

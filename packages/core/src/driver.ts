@@ -1,0 +1,146 @@
+import type { CacheEntry, CacheStats, ChangeFeed, OperationName } from './cache-backend.js';
+import { CacheError, type CacheErrorCode, isTransient } from './cache-error.js';
+
+/*
+ * The store contract: the few primitives a backend implements. Everything users call — argument checks,
+ * counters, JSON, getOrSet, the observability seam — lives once in the front (`createCache`), over a driver.
+ */
+
+/** A value now, or later. A driver whose reads are local answers at once; a remote one answers with a Promise. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** `T` for a local driver, whose calls all answer synchronously; `T` or a Promise of it otherwise. */
+export type DriverAnswer<T, Local extends boolean> = Local extends true ? T : Awaitable<T>;
+
+/** What a driver knows about its keys, for `stats()`. The front adds the counters it keeps itself. */
+export interface DriverStats {
+  totalKeys: number;
+  memoryUsageBytes: number;
+  expiredKeys: number;
+  evictedKeys: number;
+  averageTtlSeconds: number | null;
+  mostAccessedKeys: CacheStats['mostAccessedKeys'];
+  /** Per-tier figures, for drivers made of other drivers. */
+  tiers?: Record<string, TierStats>;
+}
+
+/** One tier of a driver made of several, as that tier saw the reads that reached it. */
+export type TierStats = Omit<CacheStats, 'operations' | 'tiers'>;
+
+/**
+ * A store of string keys and values with millisecond TTLs: what a backend package implements.
+ *
+ * The front checks every argument before calling a driver, so a driver receives only well-formed keys (non-empty,
+ * well-formed UTF-16, without its prefix), string values, whole-millisecond TTLs (`undefined`: no expiry) and
+ * safe-integer amounts. Key lists have no duplicates. A driver never sees a call after `close()`.
+ *
+ * A call fails by throwing or rejecting. A {@link DriverError} says what happened; anything else is turned into
+ * one by {@link CacheDriver.classify}. The front turns either into a `CacheError` naming the operation and key.
+ *
+ * `Local` declares how the driver answers: `true` for one that holds its data in this process and answers every
+ * call synchronously (the L1 of a tiered cache), `false` for one that may answer with a Promise.
+ */
+export interface CacheDriver<Local extends boolean = boolean> {
+  /** Short name used in errors and stats: `memory`, `redis`, `tiered`. */
+  readonly name: string;
+  /** Prepended to every key the driver touches; `flush` and `deletePattern` stay inside it. */
+  readonly keyPrefix: string;
+  /** Whether every call answers synchronously. */
+  readonly local: Local;
+  /**
+   * Changes made to the driver's keys by anyone else — other processes, other programs, expiry, eviction — where
+   * the driver can hear them; `null` where it cannot. A tiered cache keeps its L1 coherent with it.
+   */
+  readonly changes: ChangeFeed | null;
+  /**
+   * For drivers that hold keys in this process: the value if this process holds the key, at once, and
+   * `undefined` otherwise, without asking any further (no network, no fill, no count of a miss). `null` for
+   * drivers that hold nothing in this process. The front asks it first on a `get` that nobody observes, before it
+   * checks the key for lone surrogates: a key held here was checked when it was written, and peeking changes
+   * nothing. It is what keeps an L1 hit cheap.
+   */
+  readonly peek: ((key: string) => string | undefined) | null;
+
+  /** The value, or `null` on a miss. */
+  get(key: string): DriverAnswer<string | null, Local>;
+  /** Values of distinct keys, in the order asked, `null` for each miss. */
+  getMany(keys: readonly string[]): DriverAnswer<Array<string | null>, Local>;
+  /** Entries of distinct keys, value and TTL read at one moment, in the order asked, `null` for each miss. */
+  getEntries(keys: readonly string[]): DriverAnswer<Array<CacheEntry | null>, Local>;
+  /**
+   * Stores one value; without `ttlMs` it never expires (an earlier TTL is cleared, as Redis SET does). What it
+   * answers is dropped (so a driver can hand back its client's own promise, such as SET's `'OK'`).
+   */
+  set(key: string, value: string, ttlMs: number | undefined): DriverAnswer<unknown, Local>;
+  /** Stores distinct keys, all with one TTL rule; all or nothing where the store can promise it. */
+  setMany(
+    entries: ReadonlyArray<readonly [string, string]>,
+    ttlMs: number | undefined,
+  ): DriverAnswer<void, Local>;
+  /** Whether the key was there. */
+  delete(key: string): DriverAnswer<boolean, Local>;
+  exists(key: string): DriverAnswer<boolean, Local>;
+  /** Sets a new TTL; `false` when the key does not exist. */
+  expire(key: string, ttlMs: number): DriverAnswer<boolean, Local>;
+  /** Milliseconds left, or `null` for a missing key or one without TTL. */
+  ttl(key: string): DriverAnswer<number | null, Local>;
+  /**
+   * Adds `delta` atomically and answers the new value; a missing key counts from 0 with no TTL, an existing one
+   * keeps its TTL. Fails with `WRONG_TYPE` (not an integer) or `OUT_OF_RANGE` (beyond ±(2^53 − 1)), changing
+   * nothing.
+   */
+  increment(key: string, delta: number): DriverAnswer<number, Local>;
+  /** Deletes the keys under the prefix whose unprefixed name matches a Redis glob pattern; answers how many. */
+  deletePattern(pattern: string): DriverAnswer<number, Local>;
+  /** Removes every key under the prefix, and nothing else. What it answers is dropped. */
+  flush(): DriverAnswer<unknown, Local>;
+  /** Succeeds when the store can serve. What it answers is dropped. */
+  ping(): DriverAnswer<unknown, Local>;
+  stats(): DriverAnswer<DriverStats, Local>;
+  /** Releases what the driver holds. Called once. */
+  close(): Promise<void>;
+  /** Names a failure that is not a {@link DriverError} (an error of the underlying client). */
+  classify(cause: unknown): DriverError;
+}
+
+/** A driver whose calls all answer synchronously: an in-process tier. */
+export type LocalDriver = CacheDriver<true>;
+
+/** A failure reported by a driver: the stable code, and what went wrong, phrased to follow operation and key. */
+export class DriverError extends Error {
+  override readonly name = 'DriverError';
+  readonly code: CacheErrorCode;
+
+  constructor(code: CacheErrorCode, reason: string, cause?: unknown) {
+    super(reason, cause === undefined ? undefined : { cause });
+    this.code = code;
+  }
+
+  /** Whether the store could not be reached (see {@link isTransient}). */
+  get transient(): boolean {
+    return isTransient(this.code);
+  }
+}
+
+/** `cause` as a DriverError: itself when it is one, otherwise as `driver` classifies it. */
+export function toDriverError(driver: Pick<CacheDriver, 'classify'>, cause: unknown): DriverError {
+  return cause instanceof DriverError ? cause : driver.classify(cause);
+}
+
+/** `cause`, a driver's failure, as the CacheError a caller gets for `operation` on `key`. */
+export function toCacheError(
+  driver: Pick<CacheDriver, 'classify' | 'name'>,
+  cause: unknown,
+  operation: OperationName,
+  key: string | undefined,
+): CacheError {
+  const failure = toDriverError(driver, cause);
+  return new CacheError({
+    code: failure.code,
+    backend: driver.name,
+    operation,
+    key,
+    reason: failure.message,
+    cause: failure.cause ?? (failure === cause ? undefined : cause),
+  });
+}

@@ -1,0 +1,70 @@
+import { Ok, type Result } from 'ts-results-es';
+import type { OperationName } from './cache-backend.js';
+import { publishOperation, type Tier } from './observability.js';
+
+const OK_NULL: Result<null, never> = new Ok(null);
+const OK_NULL_ANSWER = Promise.resolve(OK_NULL);
+
+/**
+ * A cache's hits and misses: each lookup is counted here, and published on the observability seam when it was
+ * observed (`started` is not 0).
+ */
+export class Lookups {
+  readonly #backend: string;
+  hits = 0;
+  misses = 0;
+
+  constructor(backend: string) {
+    this.#backend = backend;
+  }
+
+  /** A miss nobody observes, answered with a shared Promise: the cheapest answer there is. */
+  missedAnswer(): Promise<Result<null, never>> {
+    this.misses++;
+    return OK_NULL_ANSWER;
+  }
+
+  found<T>(value: T, operation: OperationName, key: string, tier: Tier, started: number): Result<T, never> {
+    this.hits++;
+    const result = new Ok(value);
+    if (started !== 0) publishOperation(this.#backend, operation, key, 'hit', tier, 1, 0, undefined, started);
+    return result;
+  }
+
+  lookedUp<T>(
+    value: T | null,
+    operation: OperationName,
+    key: string,
+    tier: Tier,
+    started: number,
+  ): Result<T | null, never> {
+    if (value !== null) return this.found(value, operation, key, tier, started);
+    this.misses++;
+    if (started !== 0)
+      publishOperation(this.#backend, operation, key, 'miss', 'none', 0, 1, undefined, started);
+    return OK_NULL;
+  }
+
+  /** getMany and getEntries: the driver's answers keyed by the distinct keys asked. */
+  byKey<T>(
+    operation: OperationName,
+    keys: readonly string[],
+    values: ReadonlyArray<T | null>,
+    tier: Tier,
+    started: number,
+  ): Result<Map<string, T | null>, never> {
+    const found = new Map<string, T | null>();
+    let hits = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const value = values[i] ?? null;
+      if (value !== null) hits++;
+      found.set(keys[i] as string, value);
+    }
+    const misses = keys.length - hits;
+    this.hits += hits;
+    this.misses += misses;
+    if (started !== 0)
+      publishOperation(this.#backend, operation, undefined, 'ok', tier, hits, misses, undefined, started);
+    return new Ok(found);
+  }
+}
