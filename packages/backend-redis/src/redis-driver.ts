@@ -1,11 +1,11 @@
 import {
   type Awaitable,
   type CacheDriver,
-  type CacheEntry,
   type CacheError,
   type ChangeFeed,
   type DriverError,
   type DriverStats,
+  type EntryReply,
   escapeKeyPattern,
   toCacheError,
   withTimeout,
@@ -74,7 +74,7 @@ class RedisDriver implements CacheDriver<false> {
     );
   }
 
-  getEntries(keys: readonly string[]): Awaitable<Array<CacheEntry | null>> {
+  getEntries(keys: readonly string[]): Awaitable<EntryReply[]> {
     if (keys.length === 0) return [];
     return this.#io.send(() => readEntries(this.#client, this.keyPrefix, keys));
   }

@@ -14,6 +14,27 @@ export function classify(cause: unknown, commandTimeoutMs: number): DriverError 
   return new DriverError(code, reason, cause);
 }
 
+/** A WRONG_TYPE DriverError when `cause` is Redis's WRONGTYPE reply, for a read that answers per key. */
+export function wrongTypeOf(cause: unknown): DriverError | undefined {
+  const [code, reason] = codeAndReason(errorMessage(cause), 0);
+  return code === 'WRONG_TYPE' ? new DriverError(code, reason, cause) : undefined;
+}
+
+/**
+ * Whether `cause` says Redis refused the credentials: a wrong password or user (WRONGPASS, or "invalid
+ * password" before Redis 6), or none given to a server that wants one (NOAUTH). ioredis reports these as
+ * `error` events while it keeps reconnecting, never as a command's failure.
+ */
+export function refusesCredentials(cause: unknown): boolean {
+  const text = errorMessage(cause);
+  return (
+    text.startsWith('WRONGPASS') ||
+    text.startsWith('NOAUTH') ||
+    text.includes('invalid password') ||
+    text.includes('invalid username-password pair')
+  );
+}
+
 function codeAndReason(text: string, commandTimeoutMs: number): [CacheErrorCode, string] {
   if (text === 'Command timed out') return ['TIMEOUT', `timed out after ${commandTimeoutMs} ms`];
   if (text.startsWith('WRONGTYPE')) return ['WRONG_TYPE', 'the key holds a Redis type other than a string'];
@@ -28,6 +49,10 @@ function codeAndReason(text: string, commandTimeoutMs: number): [CacheErrorCode,
   }
   if (text.startsWith('OOM')) return ['CAPACITY', `Redis is out of memory and refuses writes (${text})`];
   if (text.startsWith('READONLY')) return ['BACKEND', `Redis refuses writes: ${text}`];
+  if (text.startsWith('NOPERM')) {
+    return ['BACKEND', `Redis's ACL does not permit this to the backend's user (${text})`];
+  }
+  if (refusesCredentials(text)) return ['CONNECTION', `Redis refused the credentials (${text})`];
   if (isConnectionFailure(text)) return ['CONNECTION', `Redis is unreachable (${text})`];
   return ['BACKEND', `Redis answered with an error: ${text}`];
 }

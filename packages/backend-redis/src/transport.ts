@@ -1,5 +1,5 @@
 import { DriverError, withTimeout } from '@tiercache/core';
-import { classify } from './redis-errors.js';
+import { classify, refusesCredentials } from './redis-errors.js';
 import type { Client } from './redis-options.js';
 import { WriteBatcher } from './write-batching.js';
 
@@ -13,7 +13,8 @@ export interface TransportOptions {
 /**
  * How every exchange with Redis is sent. A call never queues behind a lost connection: unless the client is
  * ready it fails at once with `CONNECTION`. The one exception is the very first connection, which a call may
- * wait for, within the command timeout. Calls started in one tick leave as one socket write (see
+ * wait for, within the command timeout — unless Redis refuses the credentials, which answers at once, naming
+ * them, until a connection is made. Calls started in one tick leave as one socket write (see
  * {@link WriteBatcher}). Failures reject: with a {@link DriverError} when the call was refused or timed out
  * here, with ioredis's own error otherwise (the driver's `classify` names it).
  */
@@ -22,11 +23,23 @@ export class Transport {
   readonly #timeoutMs: number;
   readonly #needsOwnTimeout: boolean;
   readonly #writes: WriteBatcher;
+  /** Settles when the client is first ready, or earlier, when Redis refuses the credentials. */
   readonly #firstReady: Promise<void>;
+  #stopWaiting: () => void = () => {};
   readonly #onError = (error: Error) => {
     this.#lastError = error;
+    if (!refusesCredentials(error)) return;
+    // ioredis goes on reconnecting with the same credentials; waiting for it would only end in a timeout.
+    if (!this.#refusedCredentials) this.#client.once('ready', this.#credentialsAccepted);
+    this.#refusedCredentials = error;
+    this.#stopWaiting();
+  };
+  readonly #credentialsAccepted = () => {
+    this.#refusedCredentials = undefined;
   };
   #lastError: Error | undefined;
+  /** Redis's refusal of the credentials, until a connection is made again. */
+  #refusedCredentials: Error | undefined;
   #everReady: boolean;
   #closed = false;
 
@@ -41,6 +54,7 @@ export class Transport {
     this.#firstReady = this.#everReady
       ? Promise.resolve()
       : new Promise((resolve) => {
+          this.#stopWaiting = resolve;
           client.once('ready', () => {
             this.#everReady = true;
             resolve();
@@ -68,6 +82,7 @@ export class Transport {
   /** Stops listening to the client, once it is closed (or left to its owner). */
   detach(): void {
     this.#client.off('error', this.#onError);
+    this.#client.off('ready', this.#credentialsAccepted);
   }
 
   /** #send's other cases: closed, not connected (yet), or a caller's client that needs our own timer. */
@@ -76,7 +91,7 @@ export class Transport {
       await withTimeout(this.#firstReady, this.#timeoutMs, () => {
         throw this.#unreachable('could not connect');
       });
-      this.#refusal();
+      if (this.#refusal() === 'wait') throw this.#unreachable('could not connect');
     }
     this.#writes.hold();
     const pending = exchange();
@@ -92,6 +107,11 @@ export class Transport {
     if (this.#closed) throw new DriverError('CLOSED', 'backend is closed');
     const status = this.#client.status;
     if (status === 'ready') return undefined;
+    // Refused credentials stay refused until someone changes them: say so at once, rather than wait.
+    const refused = this.#refusedCredentials;
+    if (refused) {
+      throw new DriverError('CONNECTION', `Redis refused the credentials (${refused.message})`, refused);
+    }
     if (!this.#everReady && (status === 'wait' || status === 'connecting' || status === 'connect')) {
       return 'wait';
     }

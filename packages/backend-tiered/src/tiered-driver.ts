@@ -5,7 +5,9 @@ import {
   type ChangeEvent,
   DriverError,
   type DriverStats,
+  type EntryReply,
   errorMessage,
+  isPortableKeyPattern,
   type KeyChange,
   type LocalDriver,
   lookupRates,
@@ -100,7 +102,7 @@ export class TieredDriver implements CacheDriver<false> {
     return this.#fetchMany(keys, values, missing);
   }
 
-  async getEntries(keys: readonly string[]): Promise<Array<CacheEntry | null>> {
+  async getEntries(keys: readonly string[]): Promise<EntryReply[]> {
     return this.#callL2(() => this.#l2.getEntries(keys));
   }
 
@@ -193,7 +195,7 @@ export class TieredDriver implements CacheDriver<false> {
         return;
       case 'pattern':
         this.#disownAll();
-        this.#l1.deletePattern(event.pattern);
+        this.#dropPatternFromL1(event.pattern);
         publishEvent(() => ({ backend: NAME, type: 'invalidation', count: 'all' }));
         return;
       case 'all':
@@ -259,13 +261,18 @@ export class TieredDriver implements CacheDriver<false> {
   #readThrough(key: string): Promise<string | null> {
     return this.#reads.run(key, async () => {
       const fill = this.#fills.begin(key);
-      let entry: CacheEntry | null;
+      let entry: EntryReply;
       try {
         [entry = null] = await this.#callL2(() => this.#l2.getEntries([key]));
       } catch (error) {
         this.#fills.abandon(fill);
         if (!this.#answersMiss(error)) throw error;
         entry = null;
+      }
+      if (entry instanceof DriverError) {
+        // A key of another type in L2: a `get` of it fails as L2's own `get` would.
+        this.#fills.abandon(fill);
+        throw entry;
       }
       if (entry === null) {
         this.#fills.abandon(fill);
@@ -286,7 +293,7 @@ export class TieredDriver implements CacheDriver<false> {
   ): Promise<Array<string | null>> {
     const asked = missing.map((i) => keys[i] as string);
     const fills = asked.map((key) => this.#fills.begin(key));
-    let entries: Array<CacheEntry | null>;
+    let entries: EntryReply[];
     try {
       entries = await this.#callL2(() => this.#l2.getEntries(asked));
     } catch (error) {
@@ -296,7 +303,9 @@ export class TieredDriver implements CacheDriver<false> {
       return values;
     }
     for (const [n, fill] of fills.entries()) {
-      const entry = entries[n] ?? null;
+      // A key of another type in L2 is a miss here, as MGET answers it.
+      const reply = entries[n] ?? null;
+      const entry = reply instanceof DriverError ? null : reply;
       values[missing[n] as number] = entry?.value ?? null;
       if (entry === null) {
         this.#misses++;
@@ -365,8 +374,18 @@ export class TieredDriver implements CacheDriver<false> {
     } finally {
       this.#disownAll();
       if (change.type === 'all') this.#l1.flush();
-      else if (change.type === 'pattern') this.#l1.deletePattern(change.pattern);
+      else if (change.type === 'pattern') this.#dropPatternFromL1(change.pattern);
     }
+  }
+
+  /**
+   * Drops from L1 at least every key L2 deleted for `pattern`: the keys it matches when every Redis matches it
+   * alike, and all of L1 when the answer depends on the server (a byte ≥ 0x80 in a class, which a signed and an
+   * unsigned char order differently; more stars than Redis's nesting limit): see isPortableKeyPattern.
+   */
+  #dropPatternFromL1(pattern: string): void {
+    if (isPortableKeyPattern(pattern)) this.#l1.deletePattern(pattern);
+    else this.#l1.flush();
   }
 
   #announce(change: KeyChange): void {

@@ -70,6 +70,20 @@ function wrap<D extends CacheDriver>(target: D, overrides: Partial<Record<keyof 
   });
 }
 
+/** A change feed whose events the test emits by hand. */
+function handFedFeed() {
+  let listener: (event: ChangeEvent) => void = () => {};
+  const feed: ChangeFeed = {
+    armed: true,
+    subscribe(heard) {
+      listener = heard;
+      return () => {};
+    },
+    announce: async (_change: KeyChange) => new Ok(undefined),
+  };
+  return { feed, emit: (event: ChangeEvent) => listener(event) };
+}
+
 /** What a driver does when its store cannot be reached. */
 const unreachable = (code: 'TIMEOUT' | 'CONNECTION' = 'CONNECTION') =>
   Promise.reject(new DriverError(code, code === 'TIMEOUT' ? 'timed out' : 'refused'));
@@ -292,15 +306,7 @@ describe('coherence across processes', () => {
 
   it('when the feed is lost, L1 is emptied and not filled again until the feed is re-armed', async () => {
     const { l1, l2, plainWriter } = setup();
-    let emit: (event: ChangeEvent) => void = () => {};
-    const feed: ChangeFeed = {
-      armed: true,
-      subscribe(listener) {
-        emit = listener;
-        return () => {};
-      },
-      announce: async (_change: KeyChange) => new Ok(undefined),
-    };
+    const { feed, emit } = handFedFeed();
     const cache = createTieredBackend({ l1: l1.driver, l2: wrap(l2.driver, { changes: feed }) });
     await plainWriter.set('k', 'v');
     await cache.get('k');
@@ -482,15 +488,7 @@ describe('health events on the observability seam', () => {
 
   it('a lost feed reports the loss with its reason and the emptied L1; re-arming and invalidations are reported', async () => {
     const { l1, l2, plainWriter } = setup();
-    let emit: (event: ChangeEvent) => void = () => {};
-    const feed: ChangeFeed = {
-      armed: true,
-      subscribe(listener) {
-        emit = listener;
-        return () => {};
-      },
-      announce: async (_change: KeyChange) => new Ok(undefined),
-    };
+    const { feed, emit } = handFedFeed();
     const cache = createTieredBackend({ l1: l1.driver, l2: wrap(l2.driver, { changes: feed }) });
     await plainWriter.set('k', 'v');
     await cache.get('k');

@@ -9,7 +9,7 @@ import type { OperationName } from './cache-backend.js';
  * - `OUT_OF_RANGE`: the result would leave the safe-integer range (±(2^53 − 1)) that a JavaScript number holds
  *   exactly; nothing was changed.
  * - `SERIALIZATION`: `setJson` got a value JSON cannot carry, or `getJson` found text that is not JSON.
- * - `CONNECTION`: the backend's server cannot be reached.
+ * - `CONNECTION`: the backend's server cannot be reached, or refuses the credentials it was given.
  * - `TIMEOUT`: the backend did not answer within its time limit.
  * - `CLOSED`: the backend was closed.
  * - `LOADER`: the loader given to `getOrSet` failed or returned something that cannot be stored.

@@ -22,7 +22,7 @@ import type {
   OperationName,
 } from './cache-backend.js';
 import { CacheError } from './cache-error.js';
-import type { Awaitable, CacheDriver } from './driver.js';
+import { type Awaitable, type CacheDriver, DriverError } from './driver.js';
 import { DriverCalls } from './driver-calls.js';
 import { decodeJson, encodeJson } from './json.js';
 import { LoadThrough } from './loader.js';
@@ -79,11 +79,17 @@ class Cache implements CacheBackend {
     this.#operations.get++;
     const started = observationStart();
     const peek = this.#peek;
-    const peeked = peek !== null && started === 0 && !this.#closed && typeof key === 'string';
-    if (peeked) {
+    let peeked = peek !== null && started === 0 && !this.#closed && typeof key === 'string';
+    if (peek !== null && peeked) {
       // The hit nobody observes, kept to the least work: the one path a cache must make fast. The key is
       // checked for lone surrogates only if this process does not hold it (see CacheDriver.peek).
-      const held = peek(key);
+      let held: string | undefined;
+      try {
+        held = peek(key);
+      } catch {
+        // A peek that fails answers nothing: the driver is asked below, and its failure, if any, is answered.
+        peeked = false;
+      }
       if (held !== undefined) {
         this.#lookups.hits++;
         return Promise.resolve(new Ok(held));
@@ -264,6 +270,8 @@ class Cache implements CacheBackend {
       undefined,
       (entries, tier) => {
         const entry = entries[0] ?? null;
+        // A key of another type fails a read of it alone, as `get` does.
+        if (entry instanceof DriverError) return this.#calls.failed(entry, 'getEntry', key, started);
         return this.#lookups.lookedUp(entry, 'getEntry', key, tier, started);
       },
     );
@@ -307,7 +315,7 @@ class Cache implements CacheBackend {
   #lookUpMany<T>(
     operation: 'getMany' | 'getEntries',
     keys: readonly string[],
-    read: (distinct: string[]) => Awaitable<ReadonlyArray<T | null>>,
+    read: (distinct: string[]) => Awaitable<ReadonlyArray<T | null | DriverError>>,
   ): CacheResult<Map<string, T | null>> {
     this.#operations[operation]++;
     const started = observationStart();

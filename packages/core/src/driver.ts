@@ -65,8 +65,15 @@ export interface CacheDriver<Local extends boolean = boolean> {
   get(key: string): DriverAnswer<string | null, Local>;
   /** Values of distinct keys, in the order asked, `null` for each miss. */
   getMany(keys: readonly string[]): DriverAnswer<Array<string | null>, Local>;
-  /** Entries of distinct keys, value and TTL read at one moment, in the order asked, `null` for each miss. */
-  getEntries(keys: readonly string[]): DriverAnswer<Array<CacheEntry | null>, Local>;
+  /**
+   * Entries of distinct keys, value and TTL read together, in the order asked, `null` for each miss. A key the
+   * store holds but cannot read as a string (a Redis key of another type) answers a {@link DriverError} in its
+   * place (`WRONG_TYPE`), and the other keys are answered all the same. Users see such a key as `null` in
+   * `getMany` and `getEntries`, as Redis's MGET answers it, and a `get` or `getEntry` of it fails with that
+   * error (as `get` does): the front does this for `getEntries` and `getEntry`, a driver that reads through
+   * `getEntries` (a tiered cache) for its own `get` and `getMany`. A store of strings only never answers one.
+   */
+  getEntries(keys: readonly string[]): DriverAnswer<EntryReply[], Local>;
   /**
    * Stores one value; without `ttlMs` it never expires (an earlier TTL is cleared, as Redis SET does). What it
    * answers is dropped (so a driver can hand back its client's own promise, such as SET's `'OK'`).
@@ -102,6 +109,9 @@ export interface CacheDriver<Local extends boolean = boolean> {
   /** Names a failure that is not a {@link DriverError} (an error of the underlying client). */
   classify(cause: unknown): DriverError;
 }
+
+/** What `getEntries` answers for one key: its entry, `null` for a miss, or why this key could not be read. */
+export type EntryReply = CacheEntry | null | DriverError;
 
 /** A driver whose calls all answer synchronously: an in-process tier. */
 export type LocalDriver = CacheDriver<true>;

@@ -30,10 +30,18 @@ export type {
 export { OPERATION_NAMES } from './cache-backend.js';
 export type { CacheErrorCode, CacheErrorDetails } from './cache-error.js';
 export { CacheError, errorMessage, isTransient } from './cache-error.js';
-export type { Awaitable, CacheDriver, DriverAnswer, DriverStats, LocalDriver, TierStats } from './driver.js';
+export type {
+  Awaitable,
+  CacheDriver,
+  DriverAnswer,
+  DriverStats,
+  EntryReply,
+  LocalDriver,
+  TierStats,
+} from './driver.js';
 export { DriverError, toCacheError, toDriverError } from './driver.js';
 export { decodeJson, encodeJson } from './json.js';
-export { compileKeyPattern, escapeKeyPattern } from './key-pattern.js';
+export { compileKeyPattern, escapeKeyPattern, isPortableKeyPattern } from './key-pattern.js';
 export { SingleFlight } from './loader.js';
 export type { BackendEvent, OperationMessage, Tier } from './observability.js';
 export { EVENT_CHANNEL, OPERATION_CHANNEL, publishEvent } from './observability.js';

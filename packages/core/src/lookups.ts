@@ -1,5 +1,6 @@
 import { Ok, type Result } from 'ts-results-es';
 import type { OperationName } from './cache-backend.js';
+import { DriverError } from './driver.js';
 import { publishOperation, type Tier } from './observability.js';
 
 const OK_NULL: Result<null, never> = new Ok(null);
@@ -45,18 +46,22 @@ export class Lookups {
     return OK_NULL;
   }
 
-  /** getMany and getEntries: the driver's answers keyed by the distinct keys asked. */
+  /**
+   * getMany and getEntries: the driver's answers keyed by the distinct keys asked. A key the driver could not
+   * read as a string (a DriverError in its place) is answered `null`, as Redis's MGET answers it.
+   */
   byKey<T>(
     operation: OperationName,
     keys: readonly string[],
-    values: ReadonlyArray<T | null>,
+    values: ReadonlyArray<T | null | DriverError>,
     tier: Tier,
     started: number,
   ): Result<Map<string, T | null>, never> {
     const found = new Map<string, T | null>();
     let hits = 0;
     for (let i = 0; i < keys.length; i++) {
-      const value = values[i] ?? null;
+      const answer = values[i] ?? null;
+      const value = answer instanceof DriverError ? null : answer;
       if (value !== null) hits++;
       found.set(keys[i] as string, value);
     }

@@ -1,99 +1,16 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCache } from '../src/cache.js';
-import type { CacheEntry } from '../src/cache-backend.js';
-import { type CacheDriver, DriverError, type DriverStats, type LocalDriver } from '../src/driver.js';
-import { compileKeyPattern } from '../src/key-pattern.js';
+import { type CacheDriver, DriverError } from '../src/driver.js';
 import { OPERATION_CHANNEL, type OperationMessage } from '../src/observability.js';
 import { expectErr, expectOk } from '../src/testing/helpers.js';
+import { MapDriver, NAME } from './map-driver.js';
 
 /*
  * The observability seam, watched as an operator's code would watch it: a plain diagnostics_channel
  * subscription to 'tiercache:operation', over a cache made by createCache. Core cannot depend on a backend
  * package, so the driver is a Map here, without TTLs.
  */
-
-const NAME = 'observed';
-
-/** The least driver there is: keys and values in a Map, every call answered at once. */
-class MapDriver implements LocalDriver {
-  readonly name: string = NAME;
-  readonly keyPrefix = '';
-  readonly local = true;
-  readonly changes = null;
-  readonly data = new Map<string, string>();
-  readonly peek = (key: string): string | undefined => this.data.get(key);
-
-  get(key: string): string | null {
-    return this.data.get(key) ?? null;
-  }
-  getMany(keys: readonly string[]): Array<string | null> {
-    return keys.map((key) => this.get(key));
-  }
-  getEntries(keys: readonly string[]): Array<CacheEntry | null> {
-    return keys.map((key) => {
-      const value = this.data.get(key);
-      if (value === undefined) return null;
-      return {
-        key,
-        value,
-        ttl: null,
-        expiresAt: null,
-        createdAt: null,
-        accessCount: null,
-        lastAccessedAt: null,
-        version: null,
-      };
-    });
-  }
-  set(key: string, value: string): void {
-    this.data.set(key, value);
-  }
-  setMany(entries: ReadonlyArray<readonly [string, string]>): void {
-    for (const [key, value] of entries) this.data.set(key, value);
-  }
-  delete(key: string): boolean {
-    return this.data.delete(key);
-  }
-  exists(key: string): boolean {
-    return this.data.has(key);
-  }
-  expire(key: string): boolean {
-    return this.data.has(key);
-  }
-  ttl(): number | null {
-    return null;
-  }
-  increment(key: string, delta: number): number {
-    const next = Number(this.data.get(key) ?? '0') + delta;
-    this.data.set(key, String(next));
-    return next;
-  }
-  deletePattern(pattern: string): number {
-    const matches = compileKeyPattern(pattern);
-    let deleted = 0;
-    for (const key of [...this.data.keys()]) if (matches(key) && this.data.delete(key)) deleted++;
-    return deleted;
-  }
-  flush(): void {
-    this.data.clear();
-  }
-  ping(): void {}
-  stats(): DriverStats {
-    return {
-      totalKeys: this.data.size,
-      memoryUsageBytes: 0,
-      expiredKeys: 0,
-      evictedKeys: 0,
-      averageTtlSeconds: null,
-      mostAccessedKeys: [],
-    };
-  }
-  async close(): Promise<void> {}
-  classify(cause: unknown): DriverError {
-    return new DriverError('BACKEND', String(cause), cause);
-  }
-}
 
 /** Subscribes to the operation channel for one test, keeping the messages of this file's caches. */
 function watch() {
