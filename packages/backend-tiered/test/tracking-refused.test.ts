@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { createMemoryBackend } from '@tiercache/backend-memory';
 import { createRedisBackend } from '@tiercache/backend-redis';
 import { type BackendEvent, type CacheLogger, EVENT_CHANNEL } from '@tiercache/core';
@@ -44,6 +47,8 @@ const REFUSING = [
 ];
 
 let run = 0;
+const writer = fileURLToPath(new URL('./fixtures/write-through-tiered.ts', import.meta.url));
+const runProcess = promisify(execFile);
 
 function tiered(url: string, keyPrefix: string, options: Partial<TieredBackendOptions> = {}) {
   const l1 = createMemoryBackend({ maxEntries: 100 });
@@ -176,6 +181,35 @@ describe.each(REFUSING)('tiered over a Redis that refuses tracking: $name', (set
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect(await connectedClients(server)).toBe(clients);
   });
+
+  it('sees a write through tiercache in another process within 2 s', async () => {
+    const keyPrefix = `refused:${++run}:`;
+    // An L1 copy that lives 30 s: only the announcement can bring the new value within 2 s.
+    const { cache, l1 } = tiered(url, keyPrefix, { l1Ttl: 30 });
+    await plain(url).set(`${keyPrefix}price`, '100');
+    await eventually('L1 to fill', async () => {
+      await cache.get('price');
+      return (await l1.exists('price')).unwrap() && (await cache.stats()).unwrap().coherence === 'announce';
+    });
+    await runProcess(process.execPath, [
+      '--import',
+      'tsx',
+      '--conditions=@tiercache/source',
+      writer,
+      url,
+      keyPrefix,
+      'price',
+      '120',
+    ]);
+    const written = Date.now();
+    await eventually(
+      'the write of the other process',
+      async () => (await cache.get('price')).unwrap() === '120',
+      2000,
+    );
+    // Seen through the announcement, not because L1's copy ran out.
+    expect(Date.now() - written).toBeLessThan(L1_TTL * 1000);
+  }, 30_000);
 
   it("with coherence: 'tracking' required, every call answers Err naming the mode and Redis's answer", async () => {
     const { logger, lines } = recordingLogger();
