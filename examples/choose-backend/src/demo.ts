@@ -38,9 +38,16 @@ export async function runDemo(cache: CacheBackend, log: (line: string) => void):
   const deleted = await cache.deletePattern('color:*');
   log(`deletePattern color:* → ${deleted.unwrapOr(0)} deleted`);
 
+  // stats() is cheap (counters, and the server's INFO): fit for a metrics loop.
   const stats = await cache.stats();
   if (stats.isOk()) {
-    const { totalKeys, hits, misses, hitRate } = stats.value;
-    log(`stats → ${totalKeys} keys, ${hits} hits, ${misses} misses, hit rate ${(hitRate * 100).toFixed(0)}%`);
+    const { hits, misses, hitRate } = stats.value;
+    log(`stats → ${hits} hits, ${misses} misses, hit rate ${(hitRate * 100).toFixed(0)}%`);
+  }
+  // Counting keys walks them (SCAN on Redis): an explicit call, bounded by its limit.
+  const count = await cache.countKeys({ limit: 10_000 });
+  if (count.isOk()) {
+    const { keys, keysWithTtl, complete } = count.value;
+    log(`countKeys → ${keys} keys${complete ? '' : ' (at least)'}, ${keysWithTtl} with a TTL`);
   }
 }

@@ -51,6 +51,7 @@ describe('choosing a backend at startup', () => {
       expect(lines).toContain('increment visits → 11');
       expect(lines.find((line) => line.includes('Err WRONG_TYPE'))).toContain(`increment "not-a-number"`);
       expect(lines).toContain('deletePattern color:* → 2 deleted');
+      expect(lines).toContain('countKeys → 4 keys, 2 with a TTL');
     });
   }
 });

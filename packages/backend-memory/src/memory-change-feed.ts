@@ -22,6 +22,7 @@ const ANNOUNCE: OperationName = 'announce';
  */
 export class MemoryChangeFeed implements ChangeFeed {
   readonly armed = true;
+  readonly hears = 'all';
   readonly #store: MemoryStore;
   readonly #prefix: string;
   readonly #owner: object;

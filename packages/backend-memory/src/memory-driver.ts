@@ -4,6 +4,7 @@ import {
   DriverError,
   type DriverStats,
   errorMessage,
+  type KeyCount,
   type LocalDriver,
 } from '@tiercache/core';
 import { MemoryChangeFeed } from './memory-change-feed.js';
@@ -176,6 +177,7 @@ class MemoryDriver implements LocalDriver {
 
   ping(): void {}
 
+  /** Walks the keys under the prefix in this process: O(keys in the store), as `countKeys` is. */
   stats(): DriverStats {
     this.#store.purgeExpired();
     let totalKeys = 0;
@@ -200,6 +202,25 @@ class MemoryDriver implements LocalDriver {
       averageTtlSeconds: keysWithTtl === 0 ? null : ttlSumMs / keysWithTtl / 1000,
       mostAccessedKeys: this.#mostAccessed(),
     };
+  }
+
+  /** Walks the store's keys (those of other prefixes too) until `limit` of ours are counted. */
+  countKeys(limit: number): KeyCount {
+    this.#store.purgeExpired();
+    let keys = 0;
+    let keysWithTtl = 0;
+    let ttlSumMs = 0;
+    for (const fullKey of this.#lru.keys()) {
+      if (!fullKey.startsWith(this.keyPrefix)) continue;
+      if (keys === limit) return keyCount(keys, keysWithTtl, ttlSumMs, false);
+      keys++;
+      const remainingMs = this.#remainingMs(fullKey);
+      if (remainingMs !== null) {
+        keysWithTtl++;
+        ttlSumMs += remainingMs;
+      }
+    }
+    return keyCount(keys, keysWithTtl, ttlSumMs, true);
   }
 
   async close(): Promise<void> {
@@ -291,6 +312,15 @@ class MemoryDriver implements LocalDriver {
       .slice(0, MOST_ACCESSED_SHOWN)
       .map(([fullKey, record]) => ({ key: fullKey.slice(prefixLength), accessCount: record.accessCount }));
   }
+}
+
+function keyCount(keys: number, keysWithTtl: number, ttlSumMs: number, complete: boolean): KeyCount {
+  return {
+    keys,
+    keysWithTtl,
+    averageTtlSeconds: keysWithTtl === 0 ? null : ttlSumMs / keysWithTtl / 1000,
+    complete,
+  };
 }
 
 /**

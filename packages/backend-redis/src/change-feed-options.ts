@@ -12,8 +12,11 @@ import type { ChangeFeed } from '@tiercache/core';
  * of the first master. A change of masters (a failover, a resharding) reports `lost` and re-arms on the new
  * ones.
  *
- * The feed needs the `CLIENT`, `SUBSCRIBE` and `PUBLISH` commands (mind ACLs); where Redis refuses them it
- * stays un-armed and keeps trying.
+ * The feed needs `SUBSCRIBE` and `PUBLISH`, and for tracking `CLIENT` (mind ACLs). Where Redis refuses
+ * tracking for good (`NOPERM`, an unknown command or subcommand, a syntax error: managed services, ACL users,
+ * `CLIENT` renamed away), the feed arms on its channel alone (`hears: 'announced'`, the refusal in the `armed`
+ * event's `reason`), and asks again after its next loss. Other failures are retried with the `reconnect`
+ * back-off, jittered, and never more often than that.
  */
 export interface RedisChangeFeedOptions {
   /**

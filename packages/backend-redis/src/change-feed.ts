@@ -5,6 +5,8 @@ import {
   type ChangeEvent,
   type ChangeFeed,
   errorMessage,
+  type FeedHearing,
+  type FeedSubscribeOptions,
   type KeyChange,
   readKeyChange,
   withTimeout,
@@ -12,7 +14,7 @@ import {
 import { Cluster, type Redis } from 'ioredis';
 import { Err, Ok, type Result } from 'ts-results-es';
 import { changeChannel, decodeMessage, encodeChange, encodeHeartbeat } from './change-message.js';
-import { INVALIDATION_CHANNEL, type MessagePayload, TrackingLink } from './key-tracking.js';
+import { type ArmFailure, INVALIDATION_CHANNEL, type MessagePayload, TrackingLink } from './key-tracking.js';
 import { NAME } from './redis-errors.js';
 
 export interface ChangeFeedSetup {
@@ -41,6 +43,11 @@ export interface ChangeFeedSetup {
  *
  * Any lost connection reports `lost` at once; the feed then re-arms (subscribes again, switches tracking on
  * again for the new connection ids) and reports `armed` once it has heard its own heartbeat come back.
+ *
+ * Whether tracking is possible is only known by asking: each arming tries it, and a permanent refusal (an ACL,
+ * a command the server lacks or renamed away: see classifyTrackingFailure) arms the feed on the channel alone
+ * (`hears: 'announced'`, the refusal in the `armed` event's `reason`). It tries tracking again only after the
+ * next loss. A passing failure is retried with the `reconnect` back-off (jittered), capped at one heartbeat.
  */
 export class RedisChangeFeed implements ChangeFeed {
   readonly #setup: ChangeFeedSetup;
@@ -51,6 +58,12 @@ export class RedisChangeFeed implements ChangeFeed {
   #started = false;
   #closed = false;
   #armed = false;
+  /** Whether the current arming tries tracking (the option, unless refused since the last loss or declined). */
+  #tracking: boolean;
+  /** A subscriber asked for announced changes only: tracking is never switched on. */
+  #announcedOnly = false;
+  /** What the server answered when it last refused tracking, since the last loss. */
+  #refusal: string | undefined;
   /** Whether the arming loop runs. */
   #arming = false;
   /** Bumped on every loss: an arming attempt that sees it change starts over. */
@@ -72,16 +85,27 @@ export class RedisChangeFeed implements ChangeFeed {
   constructor(setup: ChangeFeedSetup) {
     this.#setup = setup;
     this.#channel = changeChannel(setup.keyPrefix);
+    this.#tracking = setup.tracking;
   }
 
   get armed(): boolean {
     return this.#armed;
   }
 
-  subscribe(listener: (event: ChangeEvent) => void): () => void {
+  get hears(): FeedHearing {
+    if (!this.#armed) return 'nothing';
+    return this.#tracking ? 'all' : 'announced';
+  }
+
+  subscribe(listener: (event: ChangeEvent) => void, options?: FeedSubscribeOptions): () => void {
     if (this.#closed || typeof listener !== 'function') return () => {};
     const subscription = { listener };
     this.#subscriptions.add(subscription);
+    if (options?.hears === 'announced' && !this.#announcedOnly) {
+      this.#announcedOnly = true;
+      if (this.#tracking && this.#started) this.#lose('a subscriber asked for announced changes only');
+      this.#tracking = false;
+    }
     this.#start();
     return () => {
       this.#subscriptions.delete(subscription);
@@ -137,6 +161,10 @@ export class RedisChangeFeed implements ChangeFeed {
   #lose(reason: string): void {
     if (this.#closed) return;
     this.#losses++;
+    // A new connection may be allowed what the old one was refused (a changed ACL, a failover to another
+    // server): ask again.
+    this.#tracking = this.#setup.tracking && !this.#announcedOnly;
+    this.#refusal = undefined;
     if (this.#armed) {
       this.#armed = false;
       this.#emit({ type: 'lost', reason });
@@ -158,19 +186,26 @@ export class RedisChangeFeed implements ChangeFeed {
     let attempt = 0;
     while (!this.#closed) {
       const losses = this.#losses;
-      let failure: string | undefined;
+      let failure: ArmFailure | undefined;
       try {
         failure = await this.#armOnce();
       } catch (error) {
-        failure = errorMessage(error);
+        failure = { reason: errorMessage(error), refused: false };
       }
       if (this.#closed) break;
       if (failure === undefined && losses === this.#losses) {
         this.#arming = false;
         this.#armed = true;
         this.#lastHeardAt = Date.now();
-        this.#emit({ type: 'armed' });
+        const refusal = this.#tracking ? undefined : this.#refusal;
+        this.#emit(refusal === undefined ? { type: 'armed' } : { type: 'armed', reason: refusal });
         return;
+      }
+      if (failure?.refused && this.#tracking && losses === this.#losses) {
+        // Asking again would be refused again: hear the channel alone, at once.
+        this.#tracking = false;
+        this.#refusal = failure.reason;
+        continue;
       }
       if (failure !== undefined) {
         attempt++;
@@ -180,13 +215,14 @@ export class RedisChangeFeed implements ChangeFeed {
     this.#arming = false;
   }
 
-  async #armOnce(): Promise<string | undefined> {
+  async #armOnce(): Promise<ArmFailure | undefined> {
     const plan = this.#plan();
-    if (plan.length === 0) return 'no Cluster master is known yet';
+    if (plan.length === 0) return { reason: 'no Cluster master is known yet', refused: false };
     this.#syncLinks(plan);
     const failures = await Promise.all(this.#links.map((link) => link.arm()));
     const failure = failures.find((reason) => reason !== undefined);
     if (failure !== undefined) {
+      if (failure.refused) return failure;
       // A master that cannot be armed may have failed over: ask for the Cluster's masters now, rather than at
       // ioredis's next periodic refresh. A change of masters changes the plan (see #onTopology).
       const { client } = this.#setup;
@@ -209,7 +245,7 @@ export class RedisChangeFeed implements ChangeFeed {
       if (cameBack) return undefined;
       // The subscriber that carries the channel may be dead without knowing it.
       this.#links[0]?.renew();
-      return `its own heartbeat did not come back within ${bound} ms`;
+      return { reason: `its own heartbeat did not come back within ${bound} ms`, refused: false };
     } finally {
       this.#probe = undefined;
     }
@@ -220,7 +256,8 @@ export class RedisChangeFeed implements ChangeFeed {
    * only its own keys), or just one without tracking. The first carries the feed's channel.
    */
   #plan(): Array<{ data: Redis; channels: string[] }> {
-    const { client, tracking } = this.#setup;
+    const { client } = this.#setup;
+    const tracking = this.#tracking;
     if (!(client instanceof Cluster)) return [{ data: client, channels: [this.#channel] }];
     const masters = client.nodes('master').sort((a, b) => addressOf(a).localeCompare(addressOf(b)));
     return (tracking ? masters : masters.slice(0, 1)).map((data, i) => ({
@@ -241,6 +278,7 @@ export class RedisChangeFeed implements ChangeFeed {
 
   /** Keeps the links that match `plan`, closes the others and makes the missing ones. */
   #syncLinks(plan: Array<{ data: Redis; channels: string[] }>): void {
+    for (const link of this.#links) link.tracking = this.#tracking;
     if (this.#closed || this.#planMatches(plan)) return;
     const unused = new Set(this.#links);
     this.#links = plan.map(({ data, channels }) => {
@@ -258,10 +296,10 @@ export class RedisChangeFeed implements ChangeFeed {
   }
 
   #makeLink(data: Redis, channels: string[]): TrackingLink {
-    const { keyPrefix, tracking, timeoutMs, retryDelay } = this.#setup;
+    const { keyPrefix, timeoutMs, retryDelay } = this.#setup;
     return new TrackingLink({
       data,
-      tracking,
+      tracking: this.#tracking,
       prefix: keyPrefix,
       channels,
       timeoutMs,
@@ -269,10 +307,11 @@ export class RedisChangeFeed implements ChangeFeed {
       retryDelay,
       onMessage: (channel, payload) => this.#onMessage(channel, payload),
       onLost: (reason) => this.#lose(reason),
-      // A connection that is ready again was lost before, and that loss started the re-arming already; this
-      // only cuts its wait short.
+      // A connection that is ready again was lost before, and that loss started the re-arming already. It does
+      // not cut the arming loop's back-off short: a server that drops the connection as soon as it is made
+      // would otherwise be retried in a tight loop.
       onReady: () => {
-        if (!this.#armed) this.#rearm();
+        if (!this.#armed && !this.#arming) this.#rearm();
       },
     });
   }

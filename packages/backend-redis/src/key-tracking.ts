@@ -1,8 +1,18 @@
 import { errorMessage, withTimeout } from '@tiercache/core';
 import type { Redis } from 'ioredis';
+import { classifyTrackingFailure } from './tracking-refusal.js';
 
 /** Where Redis sends invalidation messages to a RESP2 connection that a tracking connection redirects to. */
 export const INVALIDATION_CHANNEL = '__redis__:invalidate';
+
+/**
+ * Why a link could not be armed. `refused`: the server refused key tracking for good (an ACL, a command it
+ * lacks or renamed away: see classifyTrackingFailure); the link still works without tracking.
+ */
+export interface ArmFailure {
+  reason: string;
+  refused: boolean;
+}
 
 /** The payload of a pub/sub message as ioredis hands it over raw (`messageBuffer`). */
 export type MessagePayload = Buffer | Buffer[] | null;
@@ -42,12 +52,16 @@ export interface TrackingLinkOptions {
 export class TrackingLink {
   readonly data: Redis;
   readonly channels: readonly string[];
-  readonly tracking: boolean;
+  /** Whether the link switches tracking on: the feed turns it off when the server refuses tracking. */
+  tracking: boolean;
   readonly #options: TrackingLinkOptions;
   readonly #subscriber: Redis;
   /** Bumped whenever the subscriber connection closes: a subscription made on an older one is gone. */
   #epoch = 0;
-  /** The subscriber's client id, once it is subscribed on its current connection. */
+  /**
+   * The subscriber's client id, once it is subscribed on its current connection with the invalidation channel;
+   * `undefined` when it subscribed without tracking.
+   */
   #subscriberId: number | undefined;
   #subscribed = false;
   /** `false` once the server refused `CLIENT TRACKINGINFO` or `CLIENT LIST ID` (Redis < 6.2, or an ACL). */
@@ -119,40 +133,56 @@ export class TrackingLink {
    * switches tracking on for `data`, redirected to the subscriber. Resolves to why it could not, or
    * `undefined` once done.
    */
-  async arm(): Promise<string | undefined> {
+  async arm(): Promise<ArmFailure | undefined> {
     const subscriber = this.#subscriber;
     if (subscriber.status !== 'ready') {
-      return `the invalidation connection is ${subscriber.status}${this.#lastErrorText()}`;
+      return passing(`the invalidation connection is ${subscriber.status}${this.#lastErrorText()}`);
     }
     if (this.tracking && this.data.status !== 'ready') {
       // A Cluster's connection to a master is made on its first command.
       if (this.data.status === 'wait') this.data.connect().catch(() => undefined);
-      return `the data connection is ${this.data.status}`;
+      return passing(`the data connection is ${this.data.status}`);
+    }
+    if (this.tracking && this.#subscribed && this.#subscriberId === undefined) {
+      // Subscribed without tracking (it was refused), and tracking is asked for again: the redirect needs the
+      // id of a subscriber connection, which it cannot ask for in subscriber mode. Start over on a new one.
+      subscriber.disconnect(true);
+      return passing('the invalidation connection is made again, to track');
     }
     if (!this.#subscribed) {
       const { timeoutMs } = this.#options;
       const epoch = this.#epoch;
-      try {
+      let id: number | undefined;
+      if (this.tracking) {
         // CLIENT ID first: a RESP2 connection in subscriber mode accepts nothing but (un)subscribe and PING.
-        const id = this.tracking
-          ? Number(await withTimeout(subscriber.client('ID'), timeoutMs, noAnswerWithin(timeoutMs)))
-          : 0;
+        try {
+          id = Number(await withTimeout(subscriber.client('ID'), timeoutMs, noAnswerWithin(timeoutMs)));
+        } catch (error) {
+          const text = `could not ask for the invalidation connection's id: ${errorMessage(error)}`;
+          // An ACL without CLIENT, or CLIENT renamed away: the connection is fine, tracking is impossible.
+          // Dropping the connection here would only reconnect, be refused again, and so on (a reconnect storm).
+          if (classifyTrackingFailure(error) === 'permanent') return { reason: text, refused: true };
+          if (epoch === this.#epoch) subscriber.disconnect(true);
+          return passing(text);
+        }
+      }
+      try {
         const channels = this.tracking ? [INVALIDATION_CHANNEL, ...this.channels] : [...this.channels];
         await withTimeout(subscriber.subscribe(...channels), timeoutMs, noAnswerWithin(timeoutMs));
-        if (epoch !== this.#epoch) return 'the invalidation connection closed while subscribing';
+        if (epoch !== this.#epoch) return passing('the invalidation connection closed while subscribing');
         this.#subscriberId = id;
         this.#subscribed = true;
       } catch (error) {
         // A half-done SUBSCRIBE leaves the connection in a mode we cannot know: start again on a new one.
         if (epoch === this.#epoch) subscriber.disconnect(true);
-        return `could not subscribe: ${errorMessage(error)}`;
+        return passing(`could not subscribe: ${errorMessage(error)}`);
       }
     }
     if (!this.tracking) return undefined;
     return this.#track(this.#subscriberId ?? 0);
   }
 
-  async #track(redirect: number): Promise<string | undefined> {
+  async #track(redirect: number): Promise<ArmFailure | undefined> {
     const { data, prefix, timeoutMs, connectionName } = this.#options;
     const on = ['TRACKING', 'ON', 'REDIRECT', String(redirect), 'BCAST'];
     if (prefix !== '') on.push('PREFIX', prefix);
@@ -166,9 +196,12 @@ export class TrackingLink {
       );
     } catch (error) {
       const text = errorMessage(error);
+      if (classifyTrackingFailure(error) === 'permanent') {
+        return { reason: `could not switch tracking on: ${text}`, refused: true };
+      }
       // The subscriber is on another server than `data` (one of them followed a failover first): move it.
       if (text.includes('does not exist')) this.#subscriber.disconnect(true);
-      return `could not switch tracking on: ${text}`;
+      return passing(`could not switch tracking on: ${text}`);
     }
     if (!this.#canInspect) return undefined;
     try {
@@ -183,11 +216,11 @@ export class TrackingLink {
       );
       if (!listed.includes(` name=${connectionName} `)) {
         this.#subscriber.disconnect(true);
-        return 'tracking redirects to a client that is not the invalidation connection';
+        return passing('tracking redirects to a client that is not the invalidation connection');
       }
     } catch (error) {
       if (!this.#noteUnsupported(error))
-        return `could not check the tracking redirect: ${errorMessage(error)}`;
+        return passing(`could not check the tracking redirect: ${errorMessage(error)}`);
     }
     return undefined;
   }
@@ -243,8 +276,7 @@ export class TrackingLink {
    * stop using them: they only double-check what the heartbeat checks too.
    */
   #noteUnsupported(error: unknown): boolean {
-    const text = errorMessage(error);
-    if (!/unknown subcommand|syntax error|unknown command|NOPERM/i.test(text)) return false;
+    if (classifyTrackingFailure(error) !== 'permanent') return false;
     this.#canInspect = false;
     return true;
   }
@@ -294,6 +326,11 @@ function readTrackingInfo(reply: unknown): { flags: string[]; redirect: number }
     flags: Array.isArray(flags) ? flags.map(String) : [],
     redirect: Number(fields.get('redirect') ?? -1),
   };
+}
+
+/** A failure worth retrying. */
+function passing(reason: string): ArmFailure {
+  return { reason, refused: false };
 }
 
 /** The `onTimeout` of a command the link sends: it fails, saying it got no answer in time. */

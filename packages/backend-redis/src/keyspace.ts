@@ -5,22 +5,26 @@ import type { Client } from './redis-options.js';
 
 /*
  * Walks over the keys under a pattern on every server that holds keys: to delete them (flush, deletePattern)
- * and to count them (stats). Always SCAN, never KEYS, never FLUSHDB: other keys may share the database.
+ * and to count them (countKeys). Always SCAN, never KEYS, never FLUSHDB: other keys may share the database.
+ * `stats` walks nothing: it reads each master's INFO.
  */
 
 const SCAN_COUNT = 1000;
 
-/** Walks one server's keyspace with SCAN, handing each non-empty page to `onBatch`. */
+/**
+ * Walks one server's keyspace with SCAN, handing each non-empty page to `onBatch`, to the end or until
+ * `onBatch` answers `false`.
+ */
 export async function scanKeys(
   node: Redis,
   match: string,
-  onBatch: (keys: string[]) => Promise<void>,
+  onBatch: (keys: string[]) => Promise<unknown>,
 ): Promise<void> {
   let cursor = '0';
   do {
     const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT);
     cursor = next;
-    if (keys.length > 0) await onBatch(keys);
+    if (keys.length > 0 && (await onBatch(keys)) === false) return;
   } while (cursor !== '0');
 }
 
@@ -42,40 +46,63 @@ export async function deleteMatching(client: Client, match: string): Promise<num
   return deleted;
 }
 
-/** What `stats()` reports of the servers: keys under the prefix, their TTLs, and the servers' figures. */
-export interface ServerFigures {
-  totalKeys: number;
+/** What `countKeys` found: keys matching, those with a TTL and the sum of their TTLs, and whether it saw all. */
+export interface KeyTally {
+  keys: number;
   keysWithTtl: number;
   ttlSumMs: number;
+  complete: boolean;
+}
+
+/**
+ * Counts keys matching `match` (a glob over full keys) on every master, with their TTLs: SCAN pages of about
+ * 1,000 keys, and one pipelined PTTL per key of a page. Stops once `limit` keys are counted: the rest of a page
+ * is dropped, and the first key met beyond the limit makes the tally incomplete. Masters are walked at once and
+ * share the limit. A key gone between SCAN and PTTL is not counted (and its share of the limit is spent).
+ */
+export async function countMatching(client: Client, match: string, limit: number): Promise<KeyTally> {
+  const tally: KeyTally = { keys: 0, keysWithTtl: 0, ttlSumMs: 0, complete: true };
+  let left = limit;
+  await Promise.all(
+    masters(client).map((node) =>
+      scanKeys(node, match, async (page) => {
+        if (left === 0) {
+          tally.complete = false;
+          return false;
+        }
+        // Taken before the await, so that masters walking at once never count more than `limit` between them.
+        const batch = page.length > left ? page.slice(0, left) : page;
+        if (batch.length < page.length) tally.complete = false;
+        left -= batch.length;
+        const pipeline = node.pipeline();
+        for (const key of batch) pipeline.pttl(key);
+        for (const ms of transactionReplies(await pipeline.exec()) as number[]) {
+          if (ms === -2) continue; // gone since the scan saw it
+          tally.keys++;
+          if (ms >= 0) {
+            tally.keysWithTtl++;
+            tally.ttlSumMs += ms;
+          }
+        }
+        return tally.complete;
+      }),
+    ),
+  );
+  return tally;
+}
+
+/** What `stats()` reports of the servers: their own memory, eviction and expiry figures. */
+export interface ServerFigures {
   usedMemory: number;
   evictedKeys: number;
   expiredKeys: number;
 }
 
-/** Keys matching `match` (with their TTLs) and the servers' own memory and eviction figures, all masters. */
-export async function serverFigures(client: Client, match: string): Promise<ServerFigures> {
-  const figures: ServerFigures = {
-    totalKeys: 0,
-    keysWithTtl: 0,
-    ttlSumMs: 0,
-    usedMemory: 0,
-    evictedKeys: 0,
-    expiredKeys: 0,
-  };
+/** The servers' own memory, eviction and expiry figures, summed over the masters: one INFO each, no walk. */
+export async function serverFigures(client: Client): Promise<ServerFigures> {
+  const figures: ServerFigures = { usedMemory: 0, evictedKeys: 0, expiredKeys: 0 };
   await Promise.all(
     masters(client).map(async (node) => {
-      await scanKeys(node, match, async (batch) => {
-        const pipeline = node.pipeline();
-        for (const key of batch) pipeline.pttl(key);
-        for (const ms of transactionReplies(await pipeline.exec()) as number[]) {
-          if (ms === -2) continue; // gone since the scan saw it
-          figures.totalKeys++;
-          if (ms >= 0) {
-            figures.keysWithTtl++;
-            figures.ttlSumMs += ms;
-          }
-        }
-      });
       const info = parseInfo(await node.info());
       figures.usedMemory += info.used_memory ?? 0;
       figures.evictedKeys += info.evicted_keys ?? 0;

@@ -7,6 +7,7 @@ import {
   type DriverStats,
   type EntryReply,
   escapeKeyPattern,
+  type KeyCount,
   toCacheError,
   withTimeout,
 } from '@tiercache/core';
@@ -16,7 +17,13 @@ import { boundedIncrement } from './bounded-increment.js';
 import { RedisChangeFeed } from './change-feed.js';
 import { ANNOUNCE } from './change-message.js';
 import { masters } from './cluster-slots.js';
-import { deleteMatching, type ServerFigures, serverFigures } from './keyspace.js';
+import {
+  countMatching,
+  deleteMatching,
+  type KeyTally,
+  type ServerFigures,
+  serverFigures,
+} from './keyspace.js';
 import { mgetBySlot, readEntries, setPairs } from './multi-key.js';
 import { classify as classifyRedisError, NAME } from './redis-errors.js';
 import { type Client, type RedisDriverOptions, setUp } from './redis-options.js';
@@ -135,9 +142,15 @@ class RedisDriver implements CacheDriver<false> {
     });
   }
 
+  /** One INFO per master: never a walk of the keyspace, whatever its size (`countKeys` walks it). */
   stats(): Promise<DriverStats> {
+    return this.#io.send(() => serverFigures(this.#client)).then(toDriverStats);
+  }
+
+  /** SCAN and a pipelined PTTL per page on every master, until `limit` keys are counted (see countMatching). */
+  countKeys(limit: number): Promise<KeyCount> {
     const match = `${escapeKeyPattern(this.keyPrefix)}*`;
-    return this.#io.send(() => serverFigures(this.#client, match)).then(toDriverStats);
+    return this.#io.send(() => countMatching(this.#client, match, limit)).then(toKeyCount);
   }
 
   async close(): Promise<void> {
@@ -187,15 +200,25 @@ function remainingMs(reply: number): number | null {
   return reply < 0 ? null : reply;
 }
 
+/** Counting keys under the prefix would mean a walk: `totalKeys` and `averageTtlSeconds` are left `null`. */
 function toDriverStats(figures: ServerFigures): DriverStats {
-  const { totalKeys, keysWithTtl, ttlSumMs, usedMemory, evictedKeys, expiredKeys } = figures;
+  const { usedMemory, evictedKeys, expiredKeys } = figures;
   return {
-    totalKeys,
+    totalKeys: null,
     memoryUsageBytes: usedMemory,
     expiredKeys,
     evictedKeys,
-    averageTtlSeconds: keysWithTtl === 0 ? null : ttlSumMs / keysWithTtl / 1000,
+    averageTtlSeconds: null,
     mostAccessedKeys: [],
+  };
+}
+
+function toKeyCount({ keys, keysWithTtl, ttlSumMs, complete }: KeyTally): KeyCount {
+  return {
+    keys,
+    keysWithTtl,
+    averageTtlSeconds: keysWithTtl === 0 ? null : ttlSumMs / keysWithTtl / 1000,
+    complete,
   };
 }
 

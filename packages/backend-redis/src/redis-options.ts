@@ -2,7 +2,11 @@ import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOption
 import { type RedisChangeFeedOptions, resolveChangeFeedOptions } from './change-feed-options.js';
 
 export interface RedisReconnectOptions {
-  /** Delay before the first reconnect attempt, doubled on each failure. @default 50 */
+  /**
+   * Delay before the first reconnect attempt, doubled on each failure. Each delay is jittered (a random point
+   * in its upper half, never under this minimum). The change feed's retries use the same delays.
+   * @default 50
+   */
   minDelayMs?: number;
   /** Longest delay between attempts; attempts never stop. @default 2000 */
   maxDelayMs?: number;
@@ -114,7 +118,11 @@ function commandTimeoutOf(client: Client): number | undefined {
     : client.options.commandTimeout;
 }
 
-/** The delay before reconnect attempt number `attempt` (from 1), doubling from the minimum to the maximum. */
+/**
+ * The delay before reconnect attempt number `attempt` (from 1): doubling from the minimum to the maximum, with
+ * equal jitter (a random point in the upper half of that delay, never under the minimum), so that the clients
+ * of many processes that lost the same server do not all come back at the same instant.
+ */
 function backoff(reconnect: RedisReconnectOptions | undefined): (attempt: number) => number {
   const { minDelayMs = 50, maxDelayMs = 2000 } = reconnect ?? {};
   if (!(minDelayMs > 0 && maxDelayMs >= minDelayMs)) {
@@ -122,7 +130,10 @@ function backoff(reconnect: RedisReconnectOptions | undefined): (attempt: number
       `[tiercache:redis] reconnect delays must satisfy 0 < minDelayMs <= maxDelayMs, got ${minDelayMs} and ${maxDelayMs}`,
     );
   }
-  return (attempt) => Math.min(minDelayMs * 2 ** Math.min(attempt - 1, 16), maxDelayMs);
+  return (attempt) => {
+    const delay = Math.min(minDelayMs * 2 ** Math.min(attempt - 1, 16), maxDelayMs);
+    return Math.max(minDelayMs, Math.round(delay / 2 + Math.random() * (delay / 2)));
+  };
 }
 
 /** Makes the ioredis client from the options, or takes the caller's; says whether we created it. */

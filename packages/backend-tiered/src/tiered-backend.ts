@@ -2,14 +2,17 @@ import { createMemoryDriver, type MemoryDriverOptions } from '@tiercache/backend
 import {
   type CacheBackend,
   type CacheDriver,
+  type CacheLogger,
   type Clock,
   checkTtl,
   createCache,
   driverOf,
   type LocalDriver,
+  silentLogger,
   toMilliseconds,
 } from '@tiercache/core';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
+import type { CoherenceChoice } from './coherence.js';
 import { NAME, TieredDriver } from './tiered-driver.js';
 
 export interface TieredBackendOptions {
@@ -33,11 +36,30 @@ export interface TieredBackendOptions {
   /** Seconds a key lives when `set` is given no TTL, in both tiers. @default l2's `defaultTtl`, if any */
   defaultTtl?: number;
   /**
-   * Keep L1 coherent by listening to L2's change feed, when L2 has one (the Redis and memory backends do).
-   * Without it, L1 may serve a value up to `l1Ttl` old.
-   * @default true
+   * How L1 is kept coherent with L2 (the mode in force is in `stats().coherence`, in a `coherence` event on
+   * the observability seam, and logged once to `logger`):
+   *
+   * - `'tracking'` — hear every change by anyone through L2's change feed (Redis `CLIENT TRACKING`; a memory
+   *   L2 always does). Required: where Redis refuses tracking (a managed service, an ACL user, a renamed
+   *   command), every call — `ping()` too — answers `Err` `BACKEND` naming the mode and what Redis said, so a
+   *   start-up health check fails. Until the feed has asked, calls read through to L2 without filling L1.
+   * - `'announce'` — never switch tracking on: hear only the changes other tiercache caches of the same key
+   *   prefix write (within about a heartbeat); anything else (redis-cli, other programs, expiry) shows once
+   *   L1's copy is `l1Ttl` old.
+   * - `'ttl'` — listen to nothing: every change by another process shows once L1's copy is `l1Ttl` old.
+   * - `'auto'` (or `true`) — the best the server allows: tracking, else announce, decided again each time the
+   *   feed re-arms. `false` is `'ttl'`.
+   *
+   * L1 is filled only while the mode is in force and its feed is armed (its own heartbeat comes back).
+   * @default 'auto'
    */
-  coherence?: boolean;
+  coherence?: CoherenceChoice | boolean;
+  /**
+   * Where the coherence mode is logged, once decided and again when it changes (`info`, or `warn` when less
+   * than tracking is in force or the mode required is unavailable). Pino-compatible: pass a pino logger.
+   * @default silent
+   */
+  logger?: CacheLogger;
   /**
    * What a read answers when L1 misses and L2 cannot be reached: `'error'` returns the `Err`; `'miss'` answers
    * as if the key were absent (getOrSet then calls its loader). Writes always return the `Err`.
@@ -73,7 +95,12 @@ interface Tier {
  * });
  */
 export function createTieredBackend(options: TieredBackendOptions): CacheBackend {
-  const { l1Ttl = DEFAULT_L1_TTL_SECONDS, coherence = true, onL2Failure = 'error' } = options;
+  const { l1Ttl = DEFAULT_L1_TTL_SECONDS, onL2Failure = 'error' } = options;
+  const coherence = coherenceOf(options.coherence);
+  const logger = options.logger ?? silentLogger;
+  if (typeof logger?.warn !== 'function' || typeof logger.info !== 'function') {
+    throw new TypeError(`[tiercache:${NAME}] logger must have warn and info methods (a pino logger will do)`);
+  }
   const defaultTtl = options.defaultTtl ?? (options.l2 as Partial<CacheBackend> | undefined)?.defaultTtl;
   const l2 = tierOf(options.l2);
   if (!l2)
@@ -107,6 +134,7 @@ export function createTieredBackend(options: TieredBackendOptions): CacheBackend
     l2: l2.driver,
     l1TtlMs: toMilliseconds(l1Ttl),
     coherence,
+    logger,
     missOnFailure: onL2Failure === 'miss',
     breaker: options.breaker,
     now: clock ? () => clock.now() : undefined,
@@ -118,6 +146,16 @@ export function createTieredBackend(options: TieredBackendOptions): CacheBackend
         : undefined,
   });
   return createCache(driver, defaultTtl === undefined ? {} : { defaultTtl });
+}
+
+/** The `coherence` option as a mode, or `auto`; throws for anything else. */
+function coherenceOf(value: TieredBackendOptions['coherence']): CoherenceChoice {
+  if (value === undefined || value === true) return 'auto';
+  if (value === false) return 'ttl';
+  if (value === 'auto' || value === 'tracking' || value === 'announce' || value === 'ttl') return value;
+  throw new TypeError(
+    `[tiercache:${NAME}] coherence must be 'auto', 'tracking', 'announce', 'ttl' or a boolean, got ${String(value)}`,
+  );
 }
 
 /** A cache made by a tiercache factory (its driver, closed through the cache), or a driver; else undefined. */

@@ -2,22 +2,25 @@ import {
   type Awaitable,
   type CacheDriver,
   type CacheEntry,
+  type CacheLogger,
   type ChangeEvent,
+  type ChangeFeed,
   DriverError,
   type DriverStats,
   type EntryReply,
   errorMessage,
   isPortableKeyPattern,
   type KeyChange,
+  type KeyCount,
   type LocalDriver,
-  lookupRates,
   publishEvent,
   SingleFlight,
-  type TierStats,
   toDriverError,
 } from '@tiercache/core';
 import { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError } from './circuit-breaker.js';
+import { Coherence, type CoherenceChoice } from './coherence.js';
 import { FillGuard } from './fill-guard.js';
+import { combinedStats } from './tier-stats.js';
 
 export const NAME = 'tiered';
 
@@ -27,8 +30,10 @@ export interface TieredDriverSetup {
   l2: CacheDriver;
   /** Longest a value stays in L1, in ms. */
   l1TtlMs: number;
-  /** Listen to L2's change feed (when it has one). */
-  coherence: boolean;
+  /** How to keep L1 coherent (see the `coherence` option and {@link Coherence}). */
+  coherence: CoherenceChoice;
+  /** Where the coherence mode is logged, once decided and whenever it changes. */
+  logger: CacheLogger;
   /** Reads answer a miss instead of an error when L2 cannot be reached. */
   missOnFailure: boolean;
   breaker: CircuitBreakerOptions | undefined;
@@ -57,6 +62,8 @@ export class TieredDriver implements CacheDriver<false> {
   readonly #reads = new SingleFlight<string | null>();
   readonly #unsubscribe: (() => void) | undefined;
   readonly #closeTiers: (() => Promise<void>) | undefined;
+  readonly #feed: ChangeFeed | null;
+  readonly #coherence: Coherence;
   #l1Hits = 0;
   #l2Hits = 0;
   #misses = 0;
@@ -72,9 +79,16 @@ export class TieredDriver implements CacheDriver<false> {
     this.#breaker = new CircuitBreaker(setup.breaker, setup.now, (state) =>
       publishEvent(() => ({ backend: NAME, type: 'breaker', state })),
     );
-    const feed = setup.coherence ? setup.l2.changes : null;
-    this.#fills = new FillGuard(feed ? feed.armed : true);
-    this.#unsubscribe = feed?.subscribe((event) => this.#heard(event));
+    this.#coherence = new Coherence(NAME, this.keyPrefix, setup.coherence, setup.logger);
+    const feed = setup.coherence === 'ttl' ? null : setup.l2.changes;
+    this.#feed = feed;
+    this.#fills = new FillGuard(feed === null);
+    if (feed === null) this.#coherence.noFeed(setup.l2.name);
+    this.#unsubscribe = feed?.subscribe(
+      (event) => this.#heard(event),
+      setup.coherence === 'announce' ? { hears: 'announced' } : undefined,
+    );
+    if (feed?.armed) this.#onArmed(undefined);
   }
 
   /** The L1 hit path: answered at once, nothing allocated. */
@@ -156,23 +170,22 @@ export class TieredDriver implements CacheDriver<false> {
   }
 
   async stats(): Promise<DriverStats> {
-    const l1 = this.#l1.stats();
     const l2 = await this.#callL2(() => this.#l2.stats());
-    const l1Misses = this.#l2Hits + this.#misses;
-    return {
-      // L2 holds the truth; L1 holds copies of some of it.
-      totalKeys: l2.totalKeys,
-      memoryUsageBytes: l2.memoryUsageBytes,
-      expiredKeys: l2.expiredKeys,
-      evictedKeys: l2.evictedKeys,
-      averageTtlSeconds: l2.averageTtlSeconds,
-      mostAccessedKeys: l1.mostAccessedKeys,
-      // Each tier as it saw the reads that reached it: L1 every read, L2 those L1 could not answer.
-      tiers: {
-        l1: tierStats(this.#l1.name, l1, this.#l1Hits, l1Misses),
-        l2: tierStats(this.#l2.name, l2, this.#l2Hits, this.#misses),
+    return combinedStats(
+      {
+        name: this.#l1.name,
+        figures: this.#l1.stats(),
+        hits: this.#l1Hits,
+        misses: this.#l2Hits + this.#misses,
       },
-    };
+      { name: this.#l2.name, figures: l2, hits: this.#l2Hits, misses: this.#misses },
+      this.#coherence.mode,
+    );
+  }
+
+  /** L2's count: L2 holds the truth, L1 copies of some of it. */
+  countKeys(limit: number): Promise<KeyCount> {
+    return this.#callL2(() => this.#l2.countKeys(limit));
   }
 
   async close(): Promise<void> {
@@ -216,10 +229,15 @@ export class TieredDriver implements CacheDriver<false> {
         }));
         return;
       case 'armed':
-        this.#fills.regain();
         publishEvent(() => ({ backend: NAME, type: 'feed', state: 'armed', reason: undefined }));
+        this.#onArmed(event.reason);
         return;
     }
+  }
+
+  /** The feed hears again: L1 may fill, unless the coherence required is not what it hears. */
+  #onArmed(reason: string | undefined): void {
+    if (this.#feed && this.#coherence.armed(this.#feed, reason)) this.#fills.regain();
   }
 
   /** Drops a key from L1 and disowns any reply in flight for it. */
@@ -403,6 +421,7 @@ export class TieredDriver implements CacheDriver<false> {
    * DriverError: L2's own failures classified by L2, a refusal as a {@link CircuitOpenError}.
    */
   async #callL2<T>(call: () => Awaitable<T>): Promise<T> {
+    if (this.#coherence.unavailable) throw this.#coherence.unavailable;
     if (!this.#breaker.allows()) throw this.#breaker.refusal(this.#l2.name);
     try {
       const result = await call();
@@ -419,9 +438,4 @@ export class TieredDriver implements CacheDriver<false> {
 
 function ttlMsOf(entry: CacheEntry): number | null {
   return entry.ttl === null ? null : entry.ttl * 1000;
-}
-
-function tierStats(backend: string, figures: DriverStats, hits: number, misses: number): TierStats {
-  const { tiers: _, ...own } = figures;
-  return { backend, ...own, hits, misses, ...lookupRates(hits, misses) };
 }

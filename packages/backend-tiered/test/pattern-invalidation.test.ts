@@ -35,6 +35,7 @@ function handFedFeed() {
   let listener: (event: ChangeEvent) => void = () => {};
   const feed: ChangeFeed = {
     armed: true,
+    hears: 'all',
     subscribe(heard) {
       listener = heard;
       return () => {};

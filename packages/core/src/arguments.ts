@@ -232,6 +232,32 @@ export function readGetOrSetArguments(
   return checkTtl(backend, 'getOrSet', key, ttl) ?? (ttl as number | undefined);
 }
 
+/** How many keys `countKeys` counts at most when it is given no `limit`. */
+export const DEFAULT_COUNT_LIMIT = 100_000;
+
+/** countKeys's options, checked whatever a caller passes; answers the limit of the walk. */
+export function readCountKeysOptions(backend: string, options: unknown): number | CacheError {
+  if (options === undefined) return DEFAULT_COUNT_LIMIT;
+  if (options === null || typeof options !== 'object') {
+    return invalid(backend, 'countKeys', undefined, `options must be an object, got ${describe(options)}`);
+  }
+  let limit: unknown;
+  try {
+    limit = (options as { limit?: unknown }).limit;
+  } catch (cause) {
+    return unreadable(backend, 'countKeys', 'options', cause);
+  }
+  if (limit === undefined) return DEFAULT_COUNT_LIMIT;
+  if (Number.isSafeInteger(limit) && (limit as number) > 0) return limit as number;
+  const got = typeof limit === 'number' ? String(limit) : describe(limit);
+  return invalid(
+    backend,
+    'countKeys',
+    undefined,
+    `limit must be a positive safe integer (the most keys to count), got ${got}`,
+  );
+}
+
 /** A copy of a change given to `announce`, its keys each once; or why it is refused. Never throws. */
 export function readKeyChange(backend: string, change: unknown): KeyChange | CacheError {
   let type: unknown;

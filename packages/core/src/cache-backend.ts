@@ -23,6 +23,7 @@ export const OPERATION_NAMES = [
   'getEntries',
   'announce',
   'stats',
+  'countKeys',
   'close',
 ] as const;
 
@@ -33,6 +34,29 @@ export type CacheResult<T> = Promise<Result<T, CacheError>>;
 
 /** Entries for `setMany`: a `Map` keeps your order, a plain object is read with `Object.entries`. */
 export type CacheEntries = ReadonlyMap<string, string> | Readonly<Record<string, string>>;
+
+export interface CountKeysOptions {
+  /**
+   * Keys to count at most: the walk stops once it has counted this many. A positive safe integer.
+   * @default 100_000
+   */
+  limit?: number;
+}
+
+/** What `countKeys` found under a backend's prefix. */
+export interface KeyCount {
+  /**
+   * Keys counted: every key under the prefix when `complete`; otherwise `limit` of them (fewer only when keys
+   * went away during the walk).
+   */
+  keys: number;
+  /** Of the keys counted, those that have a TTL. */
+  keysWithTtl: number;
+  /** Mean seconds left over the counted keys that have a TTL; `null` when none has one. */
+  averageTtlSeconds: number | null;
+  /** Whether every key under the prefix was counted: `false` when the walk stopped at `limit` with keys left. */
+  complete: boolean;
+}
 
 export interface GetOrSetOptions {
   /** Seconds the loaded value lives. When omitted, the backend's `defaultTtl` applies (if any). */
@@ -77,8 +101,23 @@ export type ChangeEvent =
    * have changed since. A listener that caches must drop what it holds and stop trusting it until `armed`.
    */
   | { readonly type: 'lost'; readonly reason: string }
-  /** The feed hears every change from now on. */
-  | { readonly type: 'armed' };
+  /**
+   * The feed hears changes from now on: every change, or only those announced, as its `hears` says then.
+   * `reason` says why a feed hears less than it was asked to (what the server answered).
+   */
+  | { readonly type: 'armed'; readonly reason?: string };
+
+/**
+ * What a {@link ChangeFeed} hears while armed: `all` — every change by anyone (Redis key tracking, a memory
+ * store); `announced` — only what tiercache writers `announce` (Redis refused tracking, or it was not asked
+ * for); `nothing` — not armed, or not known yet.
+ */
+export type FeedHearing = 'all' | 'announced' | 'nothing';
+
+/** How a subscriber wants a feed to listen: `announced` never asks the server for more (no key tracking). */
+export interface FeedSubscribeOptions {
+  hears?: 'all' | 'announced';
+}
 
 /**
  * Changes made to a backend's keys by anyone — other processes, other programs, expiry and eviction — where
@@ -87,11 +126,13 @@ export type ChangeEvent =
 export interface ChangeFeed {
   /** Whether the feed hears changes right now. While it does not, nothing heard can be trusted. */
   readonly armed: boolean;
+  /** What the feed hears now (see {@link FeedHearing}); `nothing` while it is not armed. */
+  readonly hears: FeedHearing;
   /**
    * Calls `listener` with every event from now on, and returns a function that stops. The first subscription
    * starts the feed (it starts un-armed and reports `armed` once it hears); closing the backend ends it.
    */
-  subscribe(listener: (event: ChangeEvent) => void): () => void;
+  subscribe(listener: (event: ChangeEvent) => void, options?: FeedSubscribeOptions): () => void;
   /**
    * Tells the feeds of other processes about a change made here, for changes they could not hear by themselves
    * or would hear late. It is not reported back to this process. Resolves once sent; never rejects.
@@ -99,11 +140,22 @@ export interface ChangeFeed {
   announce(change: KeyChange): CacheResult<void>;
 }
 
+/**
+ * How a tiered cache keeps its L1 coherent: `tracking` — it hears every change (Redis key tracking);
+ * `announce` — it hears the changes tiercache writers announce, and L1's TTL bounds everything else;
+ * `ttl` — it hears nothing, and L1's TTL bounds every change.
+ */
+export type CoherenceMode = 'tracking' | 'announce' | 'ttl';
+
 /** A snapshot of a backend's counters. Counters start at zero when the backend is created. */
 export interface CacheStats {
   backend: string;
-  /** Keys currently stored under this backend's prefix. */
-  totalKeys: number;
+  /**
+   * Keys currently stored under this backend's prefix, where the backend can tell without walking a remote
+   * keyspace: the memory backend counts its own keys (O(keys) in this process); the Redis backend, and a tiered
+   * cache over it, answer `null`. For an exact count anywhere, at a cost you choose, call `countKeys`.
+   */
+  totalKeys: number | null;
   /** Lookups (get, getJson, getMany per key, getOrSet) that found a value. */
   hits: number;
   /** Lookups that found nothing. */
@@ -118,7 +170,11 @@ export interface CacheStats {
   expiredKeys: number;
   /** Keys removed to respect a size bound (store-wide, as Redis counts them). */
   evictedKeys: number;
-  /** Mean seconds left over the keys that have a TTL; `null` when none has one. */
+  /**
+   * Mean seconds left over the keys under this prefix that have a TTL; `null` when none has one, and `null`
+   * where it would mean walking a remote keyspace (Redis, and a tiered cache over it), as for `totalKeys`. The
+   * memory backend computes it over its own keys (O(keys) in this process). `countKeys` gives it anywhere.
+   */
   averageTtlSeconds: number | null;
   /** The most read keys, most read first, where the backend tracks reads; otherwise empty. */
   mostAccessedKeys: Array<{ key: string; accessCount: number }>;
@@ -126,6 +182,8 @@ export interface CacheStats {
   operations: Record<OperationName, number>;
   /** Per-tier figures, for backends made of other backends: each tier as it saw the reads that reached it. */
   tiers?: Record<string, Omit<CacheStats, 'operations' | 'tiers'>>;
+  /** How a tiered cache keeps its L1 coherent now (see {@link CoherenceMode}); only tiered caches say. */
+  coherence?: CoherenceMode;
 }
 
 /**
@@ -240,7 +298,25 @@ export interface CacheBackend {
   /** Changes to this backend's keys made by anyone else, where the backend can hear them; otherwise `null`. */
   readonly changes: ChangeFeed | null;
 
+  /**
+   * Counters kept by this client (hits, misses, operations) and what the store reports of itself (memory,
+   * expired and evicted keys). Cheap enough for a metrics loop: on Redis it is one `INFO` per master and never
+   * walks the keyspace, so `totalKeys` and `averageTtlSeconds` are `null` there (see `countKeys`).
+   */
   stats(): CacheResult<CacheStats>;
+
+  /**
+   * Counts the keys under this prefix, those with a TTL and their average TTL, by walking them: an explicit,
+   * bounded request, not one for a metrics loop. The walk stops once it has counted `options.limit` keys
+   * (default 100,000); `complete` says whether it reached the end. `limit` must be a positive safe integer.
+   *
+   * Cost: the memory backend walks its store in this process, O(keys in the store). The Redis backend (and a
+   * tiered cache over it) walks every master with `SCAN … MATCH prefix* COUNT 1000`, one page at a time, and
+   * sends one pipelined `PTTL` per key of each page: about `keys / 1000` round trips per master, plus the pages
+   * of other keys the database holds (SCAN visits them all and MATCH filters them out). 500,000 keys took about
+   * 4 s on one local Redis.
+   */
+  countKeys(options?: CountKeysOptions): CacheResult<KeyCount>;
 
   /** Releases what the backend holds. Any later call gives `Err` `CLOSED`; closing twice is `Ok`. */
   close(): CacheResult<void>;

@@ -6,6 +6,7 @@ import {
   checkTtl,
   checkValue,
   closedError,
+  readCountKeysOptions,
   readEntries,
   readGetOrSetArguments,
   readKeys,
@@ -18,7 +19,9 @@ import type {
   CacheResult,
   CacheStats,
   ChangeFeed,
+  CountKeysOptions,
   GetOrSetOptions,
+  KeyCount,
   OperationName,
 } from './cache-backend.js';
 import { CacheError } from './cache-error.js';
@@ -297,6 +300,12 @@ class Cache implements CacheBackend {
     );
   }
 
+  countKeys(options?: CountKeysOptions): CacheResult<KeyCount> {
+    const limit = readCountKeysOptions(this.name, options);
+    const refused = limit instanceof CacheError ? limit : undefined;
+    return this.#onAll('countKeys', refused, () => this.#driver.countKeys(limit as number));
+  }
+
   async close(): CacheResult<void> {
     this.#operations.close++;
     if (this.#closed) return OK_VOID;
@@ -345,7 +354,7 @@ class Cache implements CacheBackend {
     return this.#calls.call(operation, key, started, invoke, convert);
   }
 
-  /** An operation on no particular key: flush, ping, deletePattern, stats. */
+  /** An operation on no particular key: flush, ping, deletePattern, stats, countKeys. */
   #onAll<T, U = T>(
     operation: OperationName,
     invalidArgument: CacheError | undefined,

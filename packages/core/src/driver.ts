@@ -1,4 +1,11 @@
-import type { CacheEntry, CacheStats, ChangeFeed, OperationName } from './cache-backend.js';
+import type {
+  CacheEntry,
+  CacheStats,
+  ChangeFeed,
+  CoherenceMode,
+  KeyCount,
+  OperationName,
+} from './cache-backend.js';
 import { CacheError, type CacheErrorCode, isTransient } from './cache-error.js';
 
 /*
@@ -12,16 +19,23 @@ export type Awaitable<T> = T | Promise<T>;
 /** `T` for a local driver, whose calls all answer synchronously; `T` or a Promise of it otherwise. */
 export type DriverAnswer<T, Local extends boolean> = Local extends true ? T : Awaitable<T>;
 
-/** What a driver knows about its keys, for `stats()`. The front adds the counters it keeps itself. */
+/**
+ * What a driver knows about its keys, for `stats()`, without walking a remote keyspace. The front adds the
+ * counters it keeps itself.
+ */
 export interface DriverStats {
-  totalKeys: number;
+  /** Keys under the prefix, where the driver counts them in this process; `null` where that means a walk. */
+  totalKeys: number | null;
   memoryUsageBytes: number;
   expiredKeys: number;
   evictedKeys: number;
+  /** Over the keys under the prefix that have a TTL; `null` when none has one, or where that means a walk. */
   averageTtlSeconds: number | null;
   mostAccessedKeys: CacheStats['mostAccessedKeys'];
   /** Per-tier figures, for drivers made of other drivers. */
   tiers?: Record<string, TierStats>;
+  /** How a tiered driver keeps its L1 coherent now. */
+  coherence?: CoherenceMode;
 }
 
 /** One tier of a driver made of several, as that tier saw the reads that reached it. */
@@ -103,7 +117,18 @@ export interface CacheDriver<Local extends boolean = boolean> {
   flush(): DriverAnswer<unknown, Local>;
   /** Succeeds when the store can serve. What it answers is dropped. */
   ping(): DriverAnswer<unknown, Local>;
+  /**
+   * What the driver knows cheaply: its own counters and what the store reports of itself. It must not walk a
+   * remote keyspace (users call it in metrics loops): `countKeys` does that.
+   */
   stats(): DriverAnswer<DriverStats, Local>;
+  /**
+   * Walks the keys under the prefix and counts them, those with a TTL and their average TTL. The walk stops
+   * once it has counted `limit` keys (a positive safe integer): `keys` is never above `limit`, and `complete`
+   * is `false` when a key under the prefix was left uncounted (a store that reads keys in pages drops the rest
+   * of the page). With exactly `limit` keys under the prefix the answer is complete.
+   */
+  countKeys(limit: number): DriverAnswer<KeyCount, Local>;
   /** Releases what the driver holds. Called once. */
   close(): Promise<void>;
   /** Names a failure that is not a {@link DriverError} (an error of the underlying client). */

@@ -23,8 +23,13 @@ export type {
   ChangeEvent,
   ChangeFeed,
   Clock,
+  CoherenceMode,
+  CountKeysOptions,
+  FeedHearing,
+  FeedSubscribeOptions,
   GetOrSetOptions,
   KeyChange,
+  KeyCount,
   OperationName,
 } from './cache-backend.js';
 export { OPERATION_NAMES } from './cache-backend.js';
@@ -43,6 +48,8 @@ export { DriverError, toCacheError, toDriverError } from './driver.js';
 export { decodeJson, encodeJson } from './json.js';
 export { compileKeyPattern, escapeKeyPattern, isPortableKeyPattern } from './key-pattern.js';
 export { SingleFlight } from './loader.js';
+export type { CacheLogger } from './logger.js';
+export { silentLogger } from './logger.js';
 export type { BackendEvent, OperationMessage, Tier } from './observability.js';
 export { EVENT_CHANNEL, OPERATION_CHANNEL, publishEvent } from './observability.js';
 export { lookupRates } from './stats.js';

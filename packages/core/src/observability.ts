@@ -1,5 +1,5 @@
 import { channel } from 'node:diagnostics_channel';
-import type { OperationName } from './cache-backend.js';
+import type { CoherenceMode, OperationName } from './cache-backend.js';
 import type { CacheErrorCode } from './cache-error.js';
 
 /*
@@ -41,7 +41,12 @@ export type BackendEvent =
   /** The L1 was emptied because it could no longer be trusted. */
   | { backend: string; type: 'l1-emptied'; reason: string }
   /** Keys dropped from L1 because someone changed them (`count` keys; `all` for a flush or a pattern). */
-  | { backend: string; type: 'invalidation'; count: number | 'all' };
+  | { backend: string; type: 'invalidation'; count: number | 'all' }
+  /**
+   * How a tiered cache keeps its L1 coherent, when first decided and whenever it changes; `reason` says why
+   * (what the server answered, or the option that asked for it).
+   */
+  | { backend: string; type: 'coherence'; mode: CoherenceMode; reason: string };
 
 /** Channel name of {@link OperationMessage}s. */
 export const OPERATION_CHANNEL = 'tiercache:operation';

@@ -1,4 +1,4 @@
-import type { CacheEntry } from '../src/cache-backend.js';
+import type { CacheEntry, KeyCount } from '../src/cache-backend.js';
 import { DriverError, type DriverStats, type LocalDriver } from '../src/driver.js';
 import { compileKeyPattern } from '../src/key-pattern.js';
 
@@ -79,6 +79,10 @@ export class MapDriver implements LocalDriver {
       averageTtlSeconds: null,
       mostAccessedKeys: [],
     };
+  }
+  countKeys(limit: number): KeyCount {
+    const keys = Math.min(limit, this.data.size);
+    return { keys, keysWithTtl: 0, averageTtlSeconds: null, complete: keys === this.data.size };
   }
   async close(): Promise<void> {}
   classify(cause: unknown): DriverError {

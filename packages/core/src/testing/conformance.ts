@@ -5,6 +5,7 @@ import { describeBatches } from './conformance/batches.js';
 import { describeChangeFeed } from './conformance/change-feed.js';
 import { describeClose } from './conformance/close.js';
 import { type ConformanceContext, sleep } from './conformance/context.js';
+import { describeCountKeys } from './conformance/count-keys.js';
 import { describeCounters } from './conformance/counters.js';
 import { describeGetEntries, describeGetEntry } from './conformance/entries.js';
 import { describeExpiry } from './conformance/expiry.js';
@@ -111,6 +112,7 @@ export function describeConformance(target: ConformanceTarget): void {
     describeGetOrSet(context);
     describeBadInput(context);
     describeStats(context);
+    describeCountKeys(context);
     describePrefixIsolation(context);
     describeChangeFeed(context);
     describeGetEntry(context);

@@ -26,6 +26,8 @@ export function describeClose({ make }: ConformanceContext): void {
         cache.setMany({ k: 'v' }),
         cache.getOrSet('k', () => 'v'),
         cache.stats(),
+        cache.countKeys(),
+        cache.countKeys({ limit: 0 }),
       ];
       for (const result of await Promise.all(calls)) {
         const error = expectErr(result, 'CLOSED');

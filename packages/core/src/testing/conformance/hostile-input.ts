@@ -149,7 +149,7 @@ export function hostileInputTests({ make }: ConformanceContext): void {
     }
     const found = expectOk(await cache.getMany(['\uFFFD', 'a\uFFFDb', 'a']));
     expect([...found.values()]).toEqual(['old', 'old', null]);
-    expect(expectOk(await cache.stats()).totalKeys).toBe(2);
+    expect(expectOk(await cache.countKeys()).keys).toBe(2);
   });
 
   it('a value holding a lone surrogate is refused by set and setMany, and the old value is kept', async () => {
