@@ -6,6 +6,7 @@ import {
   errorMessage,
   type KeyCount,
   type LocalDriver,
+  toKeyCount,
 } from '@tiercache/core';
 import { MemoryChangeFeed } from './memory-change-feed.js';
 import { createMemoryStore, entryBytes, type MemoryStore, type MemoryStoreOptions } from './memory-store.js';
@@ -212,7 +213,7 @@ class MemoryDriver implements LocalDriver {
     let ttlSumMs = 0;
     for (const fullKey of this.#lru.keys()) {
       if (!fullKey.startsWith(this.keyPrefix)) continue;
-      if (keys === limit) return keyCount(keys, keysWithTtl, ttlSumMs, false);
+      if (keys === limit) return toKeyCount({ keys, keysWithTtl, ttlSumMs, complete: false });
       keys++;
       const remainingMs = this.#remainingMs(fullKey);
       if (remainingMs !== null) {
@@ -220,7 +221,7 @@ class MemoryDriver implements LocalDriver {
         ttlSumMs += remainingMs;
       }
     }
-    return keyCount(keys, keysWithTtl, ttlSumMs, true);
+    return toKeyCount({ keys, keysWithTtl, ttlSumMs, complete: true });
   }
 
   async close(): Promise<void> {
@@ -312,15 +313,6 @@ class MemoryDriver implements LocalDriver {
       .slice(0, MOST_ACCESSED_SHOWN)
       .map(([fullKey, record]) => ({ key: fullKey.slice(prefixLength), accessCount: record.accessCount }));
   }
-}
-
-function keyCount(keys: number, keysWithTtl: number, ttlSumMs: number, complete: boolean): KeyCount {
-  return {
-    keys,
-    keysWithTtl,
-    averageTtlSeconds: keysWithTtl === 0 ? null : ttlSumMs / keysWithTtl / 1000,
-    complete,
-  };
 }
 
 /**

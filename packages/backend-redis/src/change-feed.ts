@@ -16,6 +16,7 @@ import { Err, Ok, type Result } from 'ts-results-es';
 import { changeChannel, decodeMessage, encodeChange, encodeHeartbeat } from './change-message.js';
 import { type ArmFailure, INVALIDATION_CHANNEL, type MessagePayload, TrackingLink } from './key-tracking.js';
 import { NAME } from './redis-errors.js';
+import { ASK_TRACKING_AGAIN_EVERY, trackingAllowedNow } from './tracking-refusal.js';
 
 export interface ChangeFeedSetup {
   /** The backend's client: tracking is switched on for it (for each of its masters in a Cluster). */
@@ -46,8 +47,10 @@ export interface ChangeFeedSetup {
  *
  * Whether tracking is possible is only known by asking: each arming tries it, and a permanent refusal (an ACL,
  * a command the server lacks or renamed away: see classifyTrackingFailure) arms the feed on the channel alone
- * (`hears: 'announced'`, the refusal in the `armed` event's `reason`). It tries tracking again only after the
- * next loss. A passing failure is retried with the `reconnect` back-off (jittered), capped at one heartbeat.
+ * (`hears: 'announced'`, the refusal in the `armed` event's `reason`). It tries tracking again after the next
+ * loss, and, so that an ACL fixed meanwhile is noticed, every ASK_TRACKING_AGAIN_EVERY heartbeats: a harmless
+ * question (trackingAllowedNow) that, once answered yes, reports `lost` and re-arms with tracking. Should that
+ * arming be refused all the same, it stops asking until the next loss. A passing failure is retried with the `reconnect` back-off (jittered), capped at one heartbeat.
  */
 export class RedisChangeFeed implements ChangeFeed {
   readonly #setup: ChangeFeedSetup;
@@ -64,6 +67,12 @@ export class RedisChangeFeed implements ChangeFeed {
   #announcedOnly = false;
   /** What the server answered when it last refused tracking, since the last loss. */
   #refusal: string | undefined;
+  /** Heartbeats while armed with tracking refused; every ASK_TRACKING_AGAIN_EVERY-th asks again. */
+  #refusedTicks = 0;
+  /** The current arming was started because the server said tracking may be allowed now. */
+  #askedAgain = false;
+  /** The server said so, and refused all the same: do not ask again until the next loss. */
+  #stopAsking = false;
   /** Whether the arming loop runs. */
   #arming = false;
   /** Bumped on every loss: an arming attempt that sees it change starts over. */
@@ -165,6 +174,8 @@ export class RedisChangeFeed implements ChangeFeed {
     // server): ask again.
     this.#tracking = this.#setup.tracking && !this.#announcedOnly;
     this.#refusal = undefined;
+    this.#refusedTicks = 0;
+    if (!this.#askedAgain) this.#stopAsking = false;
     if (this.#armed) {
       this.#armed = false;
       this.#emit({ type: 'lost', reason });
@@ -196,6 +207,7 @@ export class RedisChangeFeed implements ChangeFeed {
       if (failure === undefined && losses === this.#losses) {
         this.#arming = false;
         this.#armed = true;
+        this.#askedAgain = false;
         this.#lastHeardAt = Date.now();
         const refusal = this.#tracking ? undefined : this.#refusal;
         this.#emit(refusal === undefined ? { type: 'armed' } : { type: 'armed', reason: refusal });
@@ -205,6 +217,7 @@ export class RedisChangeFeed implements ChangeFeed {
         // Asking again would be refused again: hear the channel alone, at once.
         this.#tracking = false;
         this.#refusal = failure.reason;
+        if (this.#askedAgain) this.#stopAsking = true;
         continue;
       }
       if (failure !== undefined) {
@@ -331,6 +344,9 @@ export class RedisChangeFeed implements ChangeFeed {
       return;
     }
     this.#publishHeartbeat(++this.#sentSeq);
+    if (this.#refusal !== undefined && !this.#stopAsking) {
+      if (++this.#refusedTicks % ASK_TRACKING_AGAIN_EVERY === 0) void this.#askTrackingAgain();
+    }
     if (this.#checking) return;
     this.#checking = true;
     const losses = this.#losses;
@@ -342,6 +358,16 @@ export class RedisChangeFeed implements ChangeFeed {
     } finally {
       this.#checking = false;
     }
+  }
+
+  /** Asks whether the server allows tracking now (an ACL fixed meanwhile); if so, re-arms with it. */
+  async #askTrackingAgain(): Promise<void> {
+    const link = this.#links[0];
+    const losses = this.#losses;
+    if (link === undefined || !(await trackingAllowedNow(link.data, this.#setup.timeoutMs))) return;
+    if (this.#closed || losses !== this.#losses || this.#refusal === undefined) return;
+    this.#askedAgain = true;
+    this.#lose('Redis may allow key tracking now: asking for it again');
   }
 
   #publishHeartbeat(seq: number): void {

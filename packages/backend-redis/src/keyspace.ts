@@ -1,3 +1,4 @@
+import type { KeyTally } from '@tiercache/core';
 import type { Redis } from 'ioredis';
 import { bySlot, masters } from './cluster-slots.js';
 import { transactionReplies } from './multi-key.js';
@@ -44,14 +45,6 @@ export async function deleteMatching(client: Client, match: string): Promise<num
     ),
   );
   return deleted;
-}
-
-/** What `countKeys` found: keys matching, those with a TTL and the sum of their TTLs, and whether it saw all. */
-export interface KeyTally {
-  keys: number;
-  keysWithTtl: number;
-  ttlSumMs: number;
-  complete: boolean;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   escapeKeyPattern,
   type KeyCount,
   toCacheError,
+  toKeyCount,
   withTimeout,
 } from '@tiercache/core';
 import { Cluster } from 'ioredis';
@@ -17,13 +18,7 @@ import { boundedIncrement } from './bounded-increment.js';
 import { RedisChangeFeed } from './change-feed.js';
 import { ANNOUNCE } from './change-message.js';
 import { masters } from './cluster-slots.js';
-import {
-  countMatching,
-  deleteMatching,
-  type KeyTally,
-  type ServerFigures,
-  serverFigures,
-} from './keyspace.js';
+import { countMatching, deleteMatching, type ServerFigures, serverFigures } from './keyspace.js';
 import { mgetBySlot, readEntries, setPairs } from './multi-key.js';
 import { classify as classifyRedisError, NAME } from './redis-errors.js';
 import { type Client, type RedisDriverOptions, setUp } from './redis-options.js';
@@ -210,15 +205,6 @@ function toDriverStats(figures: ServerFigures): DriverStats {
     evictedKeys,
     averageTtlSeconds: null,
     mostAccessedKeys: [],
-  };
-}
-
-function toKeyCount({ keys, keysWithTtl, ttlSumMs, complete }: KeyTally): KeyCount {
-  return {
-    keys,
-    keysWithTtl,
-    averageTtlSeconds: keysWithTtl === 0 ? null : ttlSumMs / keysWithTtl / 1000,
-    complete,
   };
 }
 

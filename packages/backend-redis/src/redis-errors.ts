@@ -35,6 +35,16 @@ export function refusesCredentials(cause: unknown): boolean {
   );
 }
 
+/**
+ * Redis's refusal of the credentials in an `error` event of the client: the error itself, or — from a Cluster,
+ * which wraps what its nodes said in a ClusterAllFailedError — its `lastNodeError`.
+ */
+export function credentialsRefusalIn(error: Error): Error | undefined {
+  if (refusesCredentials(error)) return error;
+  const node = (error as { lastNodeError?: unknown }).lastNodeError;
+  return node instanceof Error && refusesCredentials(node) ? node : undefined;
+}
+
 function codeAndReason(text: string, commandTimeoutMs: number): [CacheErrorCode, string] {
   if (text === 'Command timed out') return ['TIMEOUT', `timed out after ${commandTimeoutMs} ms`];
   if (text.startsWith('WRONGTYPE')) return ['WRONG_TYPE', 'the key holds a Redis type other than a string'];

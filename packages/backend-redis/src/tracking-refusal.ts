@@ -1,4 +1,5 @@
-import { errorMessage } from '@tiercache/core';
+import { errorMessage, withTimeout } from '@tiercache/core';
+import type { Redis } from 'ioredis';
 
 /**
  * Whether a failure to switch key tracking on (or to ask for the client id it needs) is the server's lasting
@@ -15,3 +16,23 @@ export function classifyTrackingFailure(error: unknown): 'permanent' | 'transien
 
 const PERMANENT =
   /NOPERM|unknown command|unknown subcommand|syntax error|is not allowed|not supported|wrong number of arguments/i;
+
+/** While tracking is refused, the feed asks again every this many heartbeats (30 s with the default 1 s). */
+export const ASK_TRACKING_AGAIN_EVERY = 30;
+
+/**
+ * Whether the server would now let `data` use `CLIENT TRACKING`, asked without side effects: `CLIENT TRACKING
+ * OFF` on a connection that does not track changes nothing, and is refused exactly as `ON` is by an ACL or a
+ * server without the command. Any other failure (a timeout, a dropped connection) answers `false`: the next
+ * question will tell.
+ */
+export async function trackingAllowedNow(data: Redis, timeoutMs: number): Promise<boolean> {
+  try {
+    await withTimeout(data.call('CLIENT', 'TRACKING', 'OFF'), timeoutMs, () => {
+      throw new Error(`no answer within ${timeoutMs} ms`);
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}

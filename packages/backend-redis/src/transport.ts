@@ -1,5 +1,5 @@
 import { DriverError, withTimeout } from '@tiercache/core';
-import { classify, refusesCredentials } from './redis-errors.js';
+import { classify, credentialsRefusalIn, refusesCredentials } from './redis-errors.js';
 import type { Client } from './redis-options.js';
 import { WriteBatcher } from './write-batching.js';
 
@@ -26,7 +26,9 @@ export class Transport {
   /** Settles when the client is first ready, or earlier, when Redis refuses the credentials. */
   readonly #firstReady: Promise<void>;
   #stopWaiting: () => void = () => {};
-  readonly #onError = (error: Error) => {
+  readonly #onError = (reported: Error) => {
+    // A Cluster reports a failed connection as a ClusterAllFailedError; what the nodes said is its lastNodeError.
+    const error = credentialsRefusalIn(reported) ?? reported;
     this.#lastError = error;
     if (!refusesCredentials(error)) return;
     // ioredis goes on reconnecting with the same credentials; waiting for it would only end in a timeout.

@@ -1,5 +1,10 @@
 import type { CacheBackend } from '@tiercache/core';
-import { type RedisServer, startRedisServer } from '@tiercache/redis-harness';
+import {
+  type RedisCluster,
+  type RedisServer,
+  startRedisCluster,
+  startRedisServer,
+} from '@tiercache/redis-harness';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisBackend } from '../src/index.js';
 
@@ -61,6 +66,39 @@ describe('credentials Redis refuses', () => {
     for (const credentials of [':right@', 'app:app-secret@']) {
       expect((await backendAt(credentials).get('k')).unwrap()).toBeNull();
     }
+  });
+});
+
+describe('credentials a Redis Cluster refuses', () => {
+  let cluster: RedisCluster;
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ password: 'right' });
+  }, 90_000);
+  afterAll(() => cluster.stop());
+
+  function clusterBackend(password: string | undefined): CacheBackend {
+    const cache = createRedisBackend({
+      cluster: { nodes: cluster.startupNodes, options: { redisOptions: { password } } },
+      commandTimeout: COMMAND_TIMEOUT_MS,
+    });
+    opened.push(cache);
+    return cache;
+  }
+
+  it.each([
+    ['a wrong password', 'wrong', 'WRONGPASS'],
+    ['no password', undefined, 'NOAUTH'],
+  ])('%s answers CONNECTION at once, naming the credentials', async (_, password, reply) => {
+    for (const { answer, elapsedMs } of await timedTwice(clusterBackend(password))) {
+      expect(answer.isErr() && answer.error.code).toBe('CONNECTION');
+      expect(answer.isErr() && answer.error.message).toContain('Redis refused the credentials');
+      expect(answer.isErr() && answer.error.message).toContain(reply);
+      expect(elapsedMs).toBeLessThan(AT_ONCE_MS);
+    }
+  });
+
+  it('the right one connects', async () => {
+    expect((await clusterBackend('right').get('k')).unwrap()).toBeNull();
   });
 });
 

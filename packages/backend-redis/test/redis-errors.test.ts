@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classify } from '../src/redis-errors.js';
+import { classify, credentialsRefusalIn } from '../src/redis-errors.js';
 
 // What ioredis and Redis actually reject with (messages seen in the fault tests), and the codes they must map to.
 describe('Redis failures get stable codes', () => {
@@ -32,5 +32,18 @@ describe('Redis failures get stable codes', () => {
     expect(failure.code).toBe('CAPACITY');
     // The error ioredis gave is kept as the cause, for the CacheError the front builds.
     expect(failure.cause).toBe(aborted);
+  });
+
+  it("finds a refusal of the credentials in a Cluster's error, which wraps what its nodes said", () => {
+    const wrongPass = new Error('WRONGPASS invalid username-password pair or user is disabled.');
+    const allFailed = Object.assign(new Error('Failed to refresh slots cache.'), {
+      lastNodeError: wrongPass,
+    });
+    expect(credentialsRefusalIn(allFailed)).toBe(wrongPass);
+    expect(credentialsRefusalIn(wrongPass)).toBe(wrongPass);
+    const unreachable = Object.assign(new Error('Failed to refresh slots cache.'), {
+      lastNodeError: new Error('connect ECONNREFUSED 127.0.0.1:1'),
+    });
+    expect(credentialsRefusalIn(unreachable)).toBeUndefined();
   });
 });

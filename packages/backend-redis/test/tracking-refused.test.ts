@@ -103,6 +103,24 @@ describe.each(REFUSING)('a server that refuses tracking: $name', (setup) => {
     expect(feed.armed).toBe(true);
     expect(heard.events().filter((event) => event.type === 'lost')).toEqual([]);
   });
+
+  it('asks again every 30 heartbeats, and while still refused reports no loss and keeps its connections', async () => {
+    const listener = backend(url, 'asked-again:');
+    const feed = listener.changes;
+    if (!feed) throw new Error('the Redis backend has a change feed');
+    const heard = listenToChanges(feed);
+    await eventually('the feed to be armed', () => feed.armed);
+    const errorReplies = async () =>
+      Number(/total_error_replies:(\d+)/.exec(await server.cli('INFO', 'stats'))?.[1]);
+    const before = { clients: await connectedClients(server), errors: await errorReplies() };
+    // 35 heartbeats: at least one question, refused (an error reply) like the first.
+    await new Promise((resolve) => setTimeout(resolve, 35 * HEARTBEAT_MS));
+    expect(await errorReplies()).toBeGreaterThan(before.errors);
+    expect(await connectedClients(server)).toBe(before.clients);
+    expect(feed.armed).toBe(true);
+    expect(feed.hears).toBe('announced');
+    expect(heard.events().filter((event) => event.type === 'lost')).toEqual([]);
+  });
 });
 
 describe('a server that allows tracking', () => {

@@ -227,6 +227,35 @@ describe.each(REFUSING)('tiered over a Redis that refuses tracking: $name', (set
   });
 });
 
+describe('required tracking, refused, then allowed while the process runs', () => {
+  let server: RedisServer;
+  let url: string;
+  beforeAll(async () => {
+    ({ server, url } = await aclUser(['-client|tracking']));
+  });
+  afterAll(() => server.stop());
+
+  it('notices within a few seconds (every 30 heartbeats) that the ACL now allows tracking', async () => {
+    const { cache, l1 } = tiered(url, `allowed-later:${++run}:`, { coherence: 'tracking' });
+    await eventually('the refusal to be known', async () => (await cache.ping()).isErr());
+    const refused = await cache.get('k');
+    expect(refused.isErr() && refused.error.message).toMatch(/coherence 'tracking' is required.*NOPERM/);
+
+    await server.cli('ACL', 'SETUSER', 'app', '+client|tracking');
+    const allowed = Date.now();
+    // 30 heartbeats of 100 ms, then a re-arming.
+    await eventually('calls to succeed', async () => (await cache.ping()).isOk(), 8000);
+    expect(Date.now() - allowed).toBeLessThan(8000);
+    expect((await cache.stats()).unwrap().coherence).toBe('tracking');
+    (await cache.set('k', 'v')).unwrap();
+    expect((await cache.get('k')).unwrap()).toBe('v');
+    expect((await l1.exists('k')).unwrap()).toBe(true);
+    // Tracking is on for real: an outside write reaches L1 at once, well before l1Ttl.
+    await plain(url).set(`allowed-later:${run}:k`, 'v2');
+    await eventually('the outside write', async () => (await cache.get('k')).unwrap() === 'v2', 300);
+  }, 20_000);
+});
+
 describe('tiered over a Redis that allows tracking', () => {
   let server: RedisServer;
   beforeAll(async () => {

@@ -52,5 +52,6 @@ export type { CacheLogger } from './logger.js';
 export { silentLogger } from './logger.js';
 export type { BackendEvent, OperationMessage, Tier } from './observability.js';
 export { EVENT_CHANNEL, OPERATION_CHANNEL, publishEvent } from './observability.js';
-export { lookupRates } from './stats.js';
+export type { KeyTally } from './stats.js';
+export { lookupRates, toKeyCount } from './stats.js';
 export { withTimeout } from './timeout.js';

@@ -8,6 +8,11 @@ export interface StartRedisClusterOptions {
   masters?: number;
   /** Replicas of each master. @default 0 */
   replicasPerMaster?: number;
+  /**
+   * Sets `requirepass` and `masterauth` on every node (replicas authenticate to their masters with it);
+   * `cli()`, the cluster's creation and the readiness checks authenticate with it. @default no password
+   */
+  password?: string;
 }
 
 /** A Redis Cluster of redis-server processes on 127.0.0.1, all started by this harness. */
@@ -46,7 +51,7 @@ const ROLE_TIMEOUT_MS = 2_000;
  * the cluster does not become ready within 20 s (every node started is stopped first).
  */
 export async function startRedisCluster(options: StartRedisClusterOptions = {}): Promise<RedisCluster> {
-  const { masters = 3, replicasPerMaster = 0 } = options;
+  const { masters = 3, replicasPerMaster = 0, password } = options;
   if (!Number.isInteger(masters) || masters < 3) {
     throw new RangeError(`[redis-harness] a Redis Cluster needs at least 3 masters, got ${masters}`);
   }
@@ -56,9 +61,9 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     );
   }
   const count = masters * (1 + replicasPerMaster);
-  const launches = await Promise.allSettled(Array.from({ length: count }, launchClusterNode));
+  const launches = await Promise.allSettled(Array.from({ length: count }, () => launchClusterNode(password)));
   const nodes = launches.flatMap((launch) => (launch.status === 'fulfilled' ? [launch.value] : []));
-  const cluster = new ManagedRedisCluster(nodes);
+  const cluster = new ManagedRedisCluster(nodes, password);
   try {
     const failed = launches.find((launch) => launch.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
@@ -71,7 +76,7 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
         String(replicasPerMaster),
         '--cluster-yes',
       ],
-      { timeoutMs: CREATE_TIMEOUT_MS },
+      { timeoutMs: CREATE_TIMEOUT_MS, password },
     );
     await pollUntil(
       {
@@ -88,10 +93,12 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
   }
 }
 
-function launchClusterNode(): Promise<ManagedRedisServer> {
+function launchClusterNode(password: string | undefined): Promise<ManagedRedisServer> {
+  const passwordArgs = password === undefined ? [] : ['--requirepass', password, '--masterauth', password];
   return launchRedis({
     role: 'cluster node',
     clusterBus: true,
+    password,
     args: async (port, dir) => [
       ...standardArgs(port, dir),
       '--cluster-enabled',
@@ -100,6 +107,7 @@ function launchClusterNode(): Promise<ManagedRedisServer> {
       'nodes.conf',
       '--cluster-node-timeout',
       '2000',
+      ...passwordArgs,
     ],
   });
 }
@@ -120,21 +128,24 @@ async function isReady(node: ManagedRedisServer, nodeCount: number): Promise<boo
 class ManagedRedisCluster implements RedisCluster {
   readonly nodes: ManagedRedisServer[];
   readonly startupNodes: Array<{ host: string; port: number }>;
+  readonly #password: string | undefined;
 
-  constructor(nodes: ManagedRedisServer[]) {
+  constructor(nodes: ManagedRedisServer[], password: string | undefined) {
     this.nodes = nodes;
+    this.#password = password;
     this.startupNodes = nodes.map(({ host, port }) => ({ host, port }));
   }
 
   async addMaster(): Promise<RedisServer> {
     const [existing] = await this.masters();
     if (!existing) throw new Error('[redis-harness] the cluster has no running master to join');
-    const node = await launchClusterNode();
+    const password = this.#password;
+    const node = await launchClusterNode(password);
     this.nodes.push(node);
     this.startupNodes.push({ host: node.host, port: node.port });
     await runRedisCliRaw(
       ['--cluster', 'add-node', `${node.host}:${node.port}`, `${existing.host}:${existing.port}`],
-      { timeoutMs: CREATE_TIMEOUT_MS },
+      { timeoutMs: CREATE_TIMEOUT_MS, password },
     );
     const running = this.nodes.filter((each) => each.state === 'running');
     await pollUntil(

@@ -221,6 +221,22 @@ describe('startRedisCluster', () => {
   });
 });
 
+describe('startRedisCluster with a password', () => {
+  it('every node requires it, replicas sync with it, and cli() and addMaster() use it', async () => {
+    const cluster = await startRedisCluster({ replicasPerMaster: 1, password: 's3cret' });
+    cleanups.push(() => cluster.stop());
+    for (const node of cluster.nodes) {
+      expect(node.url).toBe(`redis://:s3cret@127.0.0.1:${node.port}`);
+      expect(await node.cli('CONFIG', 'GET', 'requirepass')).toBe('requirepass\ns3cret');
+      expect(await node.cli('CONFIG', 'GET', 'masterauth')).toBe('masterauth\ns3cret');
+    }
+    const [first] = cluster.nodes;
+    expect(await first?.cli('-c', 'SET', 'user:1', 'ada')).toBe('OK');
+    const added = await cluster.addMaster();
+    expect(await added.cli('CONFIG', 'GET', 'requirepass')).toBe('requirepass\ns3cret');
+  }, 90_000);
+});
+
 describe('startRedisSentinel', () => {
   it('failover promotes the replica, and the Sentinel names it as master', async () => {
     const setup = await startRedisSentinel();
