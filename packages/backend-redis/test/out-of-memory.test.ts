@@ -1,5 +1,5 @@
 import type { CacheBackend, CacheError } from '@tiercache/core';
-import { type RedisServer, startRedisServer } from '@tiercache/redis-harness';
+import { fillUntilRefused, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisBackend } from '../src/index.js';
 
@@ -16,29 +16,15 @@ beforeAll(async () => {
   cache = createRedisBackend({ url: server.url, keyPrefix: 'full:' });
   expect((await cache.set('kept', 'old')).isOk()).toBe(true);
   expect((await cache.set('brief', 'b', 600)).isOk()).toBe(true);
-  refusal = await fillUp(cache, server);
+  refusal = await fillUntilRefused(server, async (key, value) => {
+    const written = await cache.set(key, value);
+    return written.isErr() ? written.error : undefined;
+  });
 });
 afterAll(async () => {
   await cache.close();
   await server.stop();
 });
-
-/**
- * Writes large values until Redis refuses one, and answers the refusal. Then keeps Redis full: a refused
- * command's buffers are freed after the refusal, which would let the next small write in.
- */
-async function fillUp(backend: CacheBackend, redis: RedisServer): Promise<CacheError> {
-  const filler = 'x'.repeat(16 * 1024);
-  for (let i = 0; i < 1000; i++) {
-    const written = await backend.set(`filler:${i}`, filler);
-    if (written.isErr()) {
-      const used = Number(/used_memory:(\d+)/.exec(await redis.cli('INFO', 'memory'))?.[1]);
-      await redis.cli('CONFIG', 'SET', 'maxmemory', String(used - 256 * 1024));
-      return written.error;
-    }
-  }
-  throw new Error('Redis never filled up');
-}
 
 describe('Redis is full (maxmemory, noeviction)', () => {
   it('writes answer CAPACITY, a transaction of writes too', async () => {

@@ -1,6 +1,12 @@
 import type { CacheBackend, ChangeEvent } from '@tiercache/core';
 import { backendFixture, listenToChanges } from '@tiercache/core/testing';
-import { eventually, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
+import {
+  connectedClients,
+  eventually,
+  type RedisServer,
+  startRedisServer,
+  TRACKING_REFUSING_SERVERS,
+} from '@tiercache/redis-harness';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisBackend } from '../src/index.js';
@@ -20,38 +26,6 @@ afterEach(async () => {
   for (const client of clients.splice(0)) client.disconnect();
 });
 
-interface Refusing {
-  name: string;
-  start(): Promise<{ server: RedisServer; url: string }>;
-  /** What the server answers, in part, when tracking is asked for. */
-  answer: RegExp;
-}
-
-async function aclUser(rules: string[]): Promise<{ server: RedisServer; url: string }> {
-  const server = await startRedisServer();
-  await server.cli('ACL', 'SETUSER', 'app', 'on', '>secret', '~*', '&*', '+@all', ...rules);
-  return { server, url: `redis://app:secret@${server.host}:${server.port}` };
-}
-
-const REFUSING: Refusing[] = [
-  { name: 'an ACL user with -client|tracking', start: () => aclUser(['-client|tracking']), answer: /NOPERM/ },
-  { name: 'an ACL user with -client', start: () => aclUser(['-client']), answer: /NOPERM/ },
-  {
-    name: 'CLIENT renamed away in the config',
-    start: async () => {
-      const server = await startRedisServer({ args: ['--rename-command', 'CLIENT', '""'] });
-      return { server, url: server.url };
-    },
-    answer: /unknown command/,
-  },
-];
-
-/** Connected clients, as the server counts them (INFO needs no CLIENT command). */
-async function connectedClients(server: RedisServer): Promise<number> {
-  const info = await server.cli('INFO', 'clients');
-  return Number(/connected_clients:(\d+)/.exec(info)?.[1]);
-}
-
 function backend(url: string, keyPrefix: string): CacheBackend {
   return backends.track(
     createRedisBackend({
@@ -64,7 +38,7 @@ function backend(url: string, keyPrefix: string): CacheBackend {
   );
 }
 
-describe.each(REFUSING)('a server that refuses tracking: $name', (setup) => {
+describe.each(TRACKING_REFUSING_SERVERS)('a server that refuses tracking: $name', (setup) => {
   let server: RedisServer;
   let url: string;
   beforeAll(async () => {
@@ -183,22 +157,25 @@ describe('classifyTrackingFailure', () => {
     expect(classifyTrackingFailure(new Error(message))).toBe(kind);
   });
 
-  it.each(REFUSING)('$name: the real answer to CLIENT TRACKING ON … BCAST is permanent', async (setup) => {
-    const { server, url } = await setup.start();
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
-    client.on('error', () => {});
-    clients.push(client);
-    try {
-      await client.connect();
-      const answer = await client.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', '1', 'BCAST', 'NOLOOP').then(
-        () => 'accepted',
-        (error: Error) => error.message,
-      );
-      expect(answer).toMatch(setup.answer);
-      expect(classifyTrackingFailure(new Error(answer))).toBe('permanent');
-    } finally {
-      client.disconnect();
-      await server.stop();
-    }
-  });
+  it.each(TRACKING_REFUSING_SERVERS)(
+    '$name: the real answer to CLIENT TRACKING ON … BCAST is permanent',
+    async (setup) => {
+      const { server, url } = await setup.start();
+      const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+      client.on('error', () => {});
+      clients.push(client);
+      try {
+        await client.connect();
+        const answer = await client.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', '1', 'BCAST', 'NOLOOP').then(
+          () => 'accepted',
+          (error: Error) => error.message,
+        );
+        expect(answer).toMatch(setup.answer);
+        expect(classifyTrackingFailure(new Error(answer))).toBe('permanent');
+      } finally {
+        client.disconnect();
+        await server.stop();
+      }
+    },
+  );
 });

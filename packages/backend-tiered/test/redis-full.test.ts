@@ -1,8 +1,8 @@
 import { createMemoryBackend } from '@tiercache/backend-memory';
 import { createRedisBackend } from '@tiercache/backend-redis';
-import type { CacheBackend, CacheError } from '@tiercache/core';
+import type { CacheBackend } from '@tiercache/core';
 import { backendFixture } from '@tiercache/core/testing';
-import { eventually, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
+import { eventually, fillUntilRefused, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTieredBackend } from '../src/index.js';
 
@@ -19,28 +19,18 @@ beforeAll(async () => {
   const writer = createRedisBackend({ url: server.url, keyPrefix: KEY_PREFIX });
   expect((await writer.set('kept', 'old')).isOk()).toBe(true);
   expect((await writer.set('json', '{"n":1}')).isOk()).toBe(true);
-  expect((await fillUp(writer, server)).code).toBe('CAPACITY');
+  expect(
+    (
+      await fillUntilRefused(server, async (key, value) => {
+        const written = await writer.set(key, value);
+        return written.isErr() ? written.error : undefined;
+      })
+    ).code,
+  ).toBe('CAPACITY');
   await writer.close();
 });
 afterAll(() => server.stop());
 afterEach(backends.closeAll);
-
-/**
- * Writes large values until Redis refuses one, and answers the refusal. Then keeps Redis full: a refused
- * command's buffers are freed after the refusal, which would let the next small write in.
- */
-async function fillUp(backend: CacheBackend, redis: RedisServer): Promise<CacheError> {
-  const filler = 'x'.repeat(16 * 1024);
-  for (let i = 0; i < 1000; i++) {
-    const written = await backend.set(`filler:${i}`, filler);
-    if (written.isErr()) {
-      const used = Number(/used_memory:(\d+)/.exec(await redis.cli('INFO', 'memory'))?.[1]);
-      await redis.cli('CONFIG', 'SET', 'maxmemory', String(used - 256 * 1024));
-      return written.error;
-    }
-  }
-  throw new Error('Redis never filled up');
-}
 
 /** A tiered cache with an empty L1 of its own, so that every first read is an L1 miss. */
 function tiered(onL2Failure?: 'miss' | 'error') {

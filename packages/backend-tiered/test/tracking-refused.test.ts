@@ -6,7 +6,14 @@ import { createMemoryBackend } from '@tiercache/backend-memory';
 import { createRedisBackend } from '@tiercache/backend-redis';
 import { type BackendEvent, type CacheLogger, EVENT_CHANNEL } from '@tiercache/core';
 import { backendFixture } from '@tiercache/core/testing';
-import { eventually, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
+import {
+  connectedClients,
+  eventually,
+  type RedisServer,
+  startRedisServer,
+  startRedisWithAclUser,
+  TRACKING_REFUSING_SERVERS,
+} from '@tiercache/redis-harness';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTieredBackend, type TieredBackendOptions } from '../src/index.js';
@@ -26,25 +33,6 @@ afterEach(async () => {
   await backends.closeAll();
   for (const client of plainClients.splice(0)) client.disconnect();
 });
-
-async function aclUser(rules: string[]): Promise<{ server: RedisServer; url: string }> {
-  const server = await startRedisServer();
-  await server.cli('ACL', 'SETUSER', 'app', 'on', '>secret', '~*', '&*', '+@all', ...rules);
-  return { server, url: `redis://app:secret@${server.host}:${server.port}` };
-}
-
-const REFUSING = [
-  { name: 'an ACL user with -client|tracking', start: () => aclUser(['-client|tracking']), answer: /NOPERM/ },
-  { name: 'an ACL user with -client', start: () => aclUser(['-client']), answer: /NOPERM/ },
-  {
-    name: 'CLIENT renamed away in the config',
-    start: async () => {
-      const server = await startRedisServer({ args: ['--rename-command', 'CLIENT', '""'] });
-      return { server, url: server.url };
-    },
-    answer: /unknown command/,
-  },
-];
 
 let run = 0;
 const writer = fileURLToPath(new URL('./fixtures/write-through-tiered.ts', import.meta.url));
@@ -91,10 +79,6 @@ function coherenceEvents() {
   return { events, stop: () => unsubscribe(EVENT_CHANNEL, onEvent) };
 }
 
-async function connectedClients(server: RedisServer): Promise<number> {
-  return Number(/connected_clients:(\d+)/.exec(await server.cli('INFO', 'clients'))?.[1]);
-}
-
 /** Calls of GET-like commands L2 received (the reads a tiered cache sends: a script or GET and PTTL). */
 async function l2Reads(server: RedisServer): Promise<number> {
   const stats = await server.cli('INFO', 'commandstats');
@@ -106,7 +90,7 @@ async function l2Reads(server: RedisServer): Promise<number> {
   return calls;
 }
 
-describe.each(REFUSING)('tiered over a Redis that refuses tracking: $name', (setup) => {
+describe.each(TRACKING_REFUSING_SERVERS)('tiered over a Redis that refuses tracking: $name', (setup) => {
   let server: RedisServer;
   let url: string;
   beforeAll(async () => {
@@ -231,7 +215,7 @@ describe('required tracking, refused, then allowed while the process runs', () =
   let server: RedisServer;
   let url: string;
   beforeAll(async () => {
-    ({ server, url } = await aclUser(['-client|tracking']));
+    ({ server, url } = await startRedisWithAclUser(['-client|tracking']));
   });
   afterAll(() => server.stop());
 

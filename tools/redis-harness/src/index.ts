@@ -8,5 +8,12 @@ export { startRedisSentinel } from './redis-sentinel.js';
 export type { RedisServer, RedisServerState, StartRedisServerOptions } from './redis-server.js';
 export { startRedisServer } from './redis-server.js';
 export { waitForReplication } from './replication.js';
+export type { TrackingRefusingServer } from './restricted-servers.js';
+export {
+  connectedClients,
+  fillUntilRefused,
+  startRedisWithAclUser,
+  TRACKING_REFUSING_SERVERS,
+} from './restricted-servers.js';
 export type { RedisForTests } from './use-redis-for-tests.js';
 export { useRedisForTests } from './use-redis-for-tests.js';
