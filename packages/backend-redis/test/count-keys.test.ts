@@ -1,4 +1,4 @@
-import { type RedisServer, startRedisServer } from '@tiercache/redis-harness';
+import { commandCalls, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisBackend } from '../src/index.js';
 
@@ -8,15 +8,6 @@ beforeAll(async () => {
   server = await startRedisServer();
 });
 afterAll(() => server.stop());
-
-/** Calls of each command so far, from `INFO commandstats`. */
-async function commandCalls(): Promise<Record<string, number>> {
-  const calls: Record<string, number> = {};
-  for (const match of (await server.cli('INFO', 'commandstats')).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) {
-    calls[match[1] ?? ''] = Number(match[2]);
-  }
-  return calls;
-}
 
 const KEYS = 20_000;
 
@@ -38,11 +29,11 @@ describe('stats() walks nothing; countKeys walks, bounded by its limit', () => {
   it('stats() sends one INFO and no SCAN nor PTTL, answers null key figures, and answers at once', async () => {
     const cache = createRedisBackend({ url, keyPrefix: 'counted:' });
     expect((await cache.ping()).isOk()).toBe(true);
-    const before = await commandCalls();
+    const before = await commandCalls(server);
     const started = performance.now();
     const stats = (await cache.stats()).unwrap();
     const elapsed = performance.now() - started;
-    const after = await commandCalls();
+    const after = await commandCalls(server);
     expect(stats.totalKeys).toBeNull();
     expect(stats.averageTtlSeconds).toBeNull();
     expect(stats.memoryUsageBytes).toBeGreaterThan(0);
@@ -57,9 +48,9 @@ describe('stats() walks nothing; countKeys walks, bounded by its limit', () => {
 
   it('countKeys counts every key exactly, with their TTLs, in about one SCAN per 1,000 keys', async () => {
     const cache = createRedisBackend({ url, keyPrefix: 'counted:' });
-    const before = await commandCalls();
+    const before = await commandCalls(server);
     const count = (await cache.countKeys()).unwrap();
-    const after = await commandCalls();
+    const after = await commandCalls(server);
     expect(count).toMatchObject({ keys: KEYS, keysWithTtl: KEYS / 2, complete: true });
     expect(count.averageTtlSeconds).toBeGreaterThan(290);
     expect(count.averageTtlSeconds).toBeLessThanOrEqual(300);
@@ -71,9 +62,9 @@ describe('stats() walks nothing; countKeys walks, bounded by its limit', () => {
 
   it('countKeys({ limit: 1000 }) stops early: 1,000 keys, incomplete, a few SCANs and 1,000 PTTLs', async () => {
     const cache = createRedisBackend({ url, keyPrefix: 'counted:' });
-    const before = await commandCalls();
+    const before = await commandCalls(server);
     const count = (await cache.countKeys({ limit: 1000 })).unwrap();
-    const after = await commandCalls();
+    const after = await commandCalls(server);
     expect(count).toMatchObject({ keys: 1000, complete: false });
     expect((after.scan ?? 0) - (before.scan ?? 0)).toBeLessThanOrEqual(3);
     expect((after.pttl ?? 0) - (before.pttl ?? 0)).toBe(1000);

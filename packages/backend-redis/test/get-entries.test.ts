@@ -1,4 +1,4 @@
-import { type RedisServer, startRedisServer } from '@tiercache/redis-harness';
+import { commandCalls, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisBackend } from '../src/index.js';
 
@@ -8,15 +8,6 @@ beforeAll(async () => {
   server = await startRedisServer();
 });
 afterAll(() => server.stop());
-
-/** Calls of each command since the last `CONFIG RESETSTAT`, from `INFO commandstats`. */
-async function commandCalls(): Promise<Record<string, number>> {
-  const calls: Record<string, number> = {};
-  for (const match of (await server.cli('INFO', 'commandstats')).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) {
-    calls[match[1] ?? ''] = Number(match[2]);
-  }
-  return calls;
-}
 
 describe('getEntries', () => {
   it('answers each key once, in the order asked, with its TTL, and null for a miss', async () => {
@@ -56,7 +47,7 @@ describe('getEntries', () => {
     await server.cli('CONFIG', 'RESETSTAT');
     const found = (await cache.getEntries?.(['a', 'b', 'c', 'x', 'y', 'a']))?.unwrap();
     expect(found?.size).toBe(5);
-    const calls = await commandCalls();
+    const calls = await commandCalls(server);
     expect(calls).toMatchObject({ get: 5, pttl: 5 });
     expect(calls.multi).toBeUndefined();
     const stats = (await cache.stats()).unwrap();

@@ -1,19 +1,12 @@
 import { createManualClock, createMemoryBackend, createMemoryDriver } from '@tiercache/backend-memory';
 import { createRedisBackend } from '@tiercache/backend-redis';
-import type {
-  CacheBackend,
-  CacheDriver,
-  ChangeEvent,
-  ChangeFeed,
-  KeyChange,
-  LocalDriver,
-} from '@tiercache/core';
+import type { CacheBackend, CacheDriver, LocalDriver } from '@tiercache/core';
 import { backendFixture, expectOk } from '@tiercache/core/testing';
 import { eventually, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
 import { Redis } from 'ioredis';
-import { Ok } from 'ts-results-es';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTieredBackend } from '../src/index.js';
+import { handFedFeed } from './fixtures/hand-fed-feed.js';
 
 /*
  * deletePattern through a tiered cache must leave nothing in L1 that L2 deleted, even where L2 matches the
@@ -29,21 +22,6 @@ const ARM_DELETES: Record<string, string[]> = {
   // A Redis without the nesting limit matches this pattern like any other.
   ['*a'.repeat(1001)]: ['a'.repeat(1001)],
 };
-
-/** A hand-fed feed, as L2's: the test emits what other processes did. */
-function handFedFeed() {
-  let listener: (event: ChangeEvent) => void = () => {};
-  const feed: ChangeFeed = {
-    armed: true,
-    hears: 'all',
-    subscribe(heard) {
-      listener = heard;
-      return () => {};
-    },
-    announce: async (_change: KeyChange) => new Ok(undefined),
-  };
-  return { feed, emit: (event: ChangeEvent) => listener(event) };
-}
 
 function setup() {
   const clock = createManualClock();

@@ -8,18 +8,15 @@ import {
 import {
   type BackendEvent,
   type CacheDriver,
-  type ChangeEvent,
-  type ChangeFeed,
   DriverError,
   EVENT_CHANNEL,
-  type KeyChange,
   type LocalDriver,
   OPERATION_CHANNEL,
   type OperationMessage,
 } from '@tiercache/core';
-import { Ok } from 'ts-results-es';
 import { describe, expect, it } from 'vitest';
 import { createTieredBackend } from '../src/index.js';
+import { handFedFeed } from './fixtures/hand-fed-feed.js';
 
 /*
  * The tiered backend over memory tiers. Two tiered caches over one memory store behave as two processes over
@@ -68,21 +65,6 @@ function wrap<D extends CacheDriver>(target: D, overrides: Partial<Record<keyof 
       return typeof value === 'function' ? value.bind(object) : value;
     },
   });
-}
-
-/** A change feed whose events the test emits by hand. */
-function handFedFeed() {
-  let listener: (event: ChangeEvent) => void = () => {};
-  const feed: ChangeFeed = {
-    armed: true,
-    hears: 'all',
-    subscribe(heard) {
-      listener = heard;
-      return () => {};
-    },
-    announce: async (_change: KeyChange) => new Ok(undefined),
-  };
-  return { feed, emit: (event: ChangeEvent) => listener(event) };
 }
 
 /** What a driver does when its store cannot be reached. */

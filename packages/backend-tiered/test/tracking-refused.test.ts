@@ -7,6 +7,7 @@ import { createRedisBackend } from '@tiercache/backend-redis';
 import { type BackendEvent, type CacheLogger, EVENT_CHANNEL } from '@tiercache/core';
 import { backendFixture } from '@tiercache/core/testing';
 import {
+  commandCalls,
   connectedClients,
   eventually,
   type RedisServer,
@@ -81,12 +82,10 @@ function coherenceEvents() {
 
 /** Calls of GET-like commands L2 received (the reads a tiered cache sends: a script or GET and PTTL). */
 async function l2Reads(server: RedisServer): Promise<number> {
-  const stats = await server.cli('INFO', 'commandstats');
+  const reads = /^(get|mget|pttl|evalsha|eval|evalsha_ro|eval_ro|fcall|fcall_ro|multi|exec)$/;
   let calls = 0;
-  for (const [, name, count] of stats.matchAll(/cmdstat_(\w+(?:\|\w+)?):calls=(\d+)/g)) {
-    if (/^(get|mget|pttl|evalsha|eval|evalsha_ro|eval_ro|fcall|fcall_ro|multi|exec)$/.test(name ?? ''))
-      calls += Number(count);
-  }
+  for (const [name, count] of Object.entries(await commandCalls(server)))
+    if (reads.test(name)) calls += count;
   return calls;
 }
 

@@ -10,6 +10,7 @@ export { startRedisServer } from './redis-server.js';
 export { waitForReplication } from './replication.js';
 export type { TrackingRefusingServer } from './restricted-servers.js';
 export {
+  commandCalls,
   connectedClients,
   fillUntilRefused,
   startRedisWithAclUser,

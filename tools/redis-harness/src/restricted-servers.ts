@@ -36,6 +36,15 @@ export const TRACKING_REFUSING_SERVERS: readonly TrackingRefusingServer[] = [
   },
 ];
 
+/** Calls of each command the server has run, by name (`get`, `client|tracking`), from `INFO commandstats`. */
+export async function commandCalls(server: RedisServer): Promise<Record<string, number>> {
+  const calls: Record<string, number> = {};
+  const stats = await server.cli('INFO', 'commandstats');
+  for (const [, name, count] of stats.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm))
+    calls[name ?? ''] = Number(count);
+  return calls;
+}
+
 /** Connected clients, as the server counts them (INFO needs no CLIENT command). */
 export async function connectedClients(server: RedisServer): Promise<number> {
   return Number(/connected_clients:(\d+)/.exec(await server.cli('INFO', 'clients'))?.[1]);
