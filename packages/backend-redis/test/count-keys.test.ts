@@ -41,8 +41,8 @@ describe('stats() walks nothing; countKeys walks, bounded by its limit', () => {
     expect(after.pttl ?? 0).toBe(before.pttl ?? 0);
     // One INFO from stats(), one from commandCalls() itself.
     expect((after.info ?? 0) - (before.info ?? 0)).toBe(2);
-    // The command counts above are the check; the time is a loose bound (a walk of these keys takes ~150 ms).
-    expect(elapsed).toBeLessThan(250);
+    // The command counts above are the check; the time only guards against a hang.
+    expect(elapsed).toBeLessThan(1000);
     await cache.close();
   });
 

@@ -12,9 +12,9 @@ import { createRedisBackend } from '../src/index.js';
  * Credentials Redis refuses answer at once, naming them, instead of a wait for a connection that will never be
  * made; a command the ACL does not permit names the permission.
  */
-const COMMAND_TIMEOUT_MS = 1000;
+const COMMAND_TIMEOUT_MS = 5000;
 /** Well under the command timeout, and generous for a loaded machine. */
-const AT_ONCE_MS = 200;
+const AT_ONCE_MS = 1000;
 
 let server: RedisServer;
 const opened: CacheBackend[] = [];

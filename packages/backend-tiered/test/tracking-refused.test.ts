@@ -184,14 +184,11 @@ describe.each(TRACKING_REFUSING_SERVERS)('tiered over a Redis that refuses track
       'price',
       '120',
     ]);
-    const written = Date.now();
     await eventually(
       'the write of the other process',
       async () => (await cache.get('price')).unwrap() === '120',
       2000,
     );
-    // Seen through the announcement, not because L1's copy ran out.
-    expect(Date.now() - written).toBeLessThan(L1_TTL * 1000);
   }, 30_000);
 
   it("with coherence: 'tracking' required, every call answers Err naming the mode and Redis's answer", async () => {
@@ -219,23 +216,22 @@ describe('required tracking, refused, then allowed while the process runs', () =
   afterAll(() => server.stop());
 
   it('notices within a few seconds (every 30 heartbeats) that the ACL now allows tracking', async () => {
-    const { cache, l1 } = tiered(url, `allowed-later:${++run}:`, { coherence: 'tracking' });
+    // l1Ttl 30 s: an outside write seen within 2 s was heard through tracking, not by L1's copy running out.
+    const { cache, l1 } = tiered(url, `allowed-later:${++run}:`, { coherence: 'tracking', l1Ttl: 30 });
     await eventually('the refusal to be known', async () => (await cache.ping()).isErr());
     const refused = await cache.get('k');
     expect(refused.isErr() && refused.error.message).toMatch(/coherence 'tracking' is required.*NOPERM/);
 
     await server.cli('ACL', 'SETUSER', 'app', '+client|tracking');
-    const allowed = Date.now();
     // 30 heartbeats of 100 ms, then a re-arming.
     await eventually('calls to succeed', async () => (await cache.ping()).isOk(), 8000);
-    expect(Date.now() - allowed).toBeLessThan(8000);
     expect((await cache.stats()).unwrap().coherence).toBe('tracking');
     (await cache.set('k', 'v')).unwrap();
     expect((await cache.get('k')).unwrap()).toBe('v');
     expect((await l1.exists('k')).unwrap()).toBe(true);
-    // Tracking is on for real: an outside write reaches L1 at once, well before l1Ttl.
+    // Tracking is on for real: an outside write reaches L1 well before l1Ttl.
     await plain(url).set(`allowed-later:${run}:k`, 'v2');
-    await eventually('the outside write', async () => (await cache.get('k')).unwrap() === 'v2', 300);
+    await eventually('the outside write', async () => (await cache.get('k')).unwrap() === 'v2', 2000);
   }, 20_000);
 });
 

@@ -87,7 +87,9 @@ export function describeChangeFeed({ name, make, makeSharing, capabilities }: Co
 
     it('a listener that throws stops neither the feed nor the listeners after it', async () => {
       const [cache, writer] = await makeSharing();
+      let thrown = 0;
       const unsubscribe = feedOf(cache).subscribe(() => {
+        thrown++;
         throw new Error('listener failure');
       });
       const heard = listenToChanges(feedOf(cache));
@@ -95,6 +97,7 @@ export function describeChangeFeed({ name, make, makeSharing, capabilities }: Co
       expectOk(await writer.set('first', 'v'));
       expectOk(await writer.set('second', 'v'));
       await waitFor('both writes', () => heard.keys().includes('first') && heard.keys().includes('second'));
+      expect(thrown).toBeGreaterThanOrEqual(2);
       unsubscribe();
     });
 

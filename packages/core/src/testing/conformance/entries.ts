@@ -2,15 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { expectErr, expectOk } from '../helpers.js';
 import type { ConformanceContext } from './context.js';
 
-/** `getEntry`, where a backend offers it: the value with its TTL. */
+/** `getEntry`: the value with its TTL. */
 export function describeGetEntry({ make, slack }: ConformanceContext): void {
   describe('getEntry', () => {
-    it('where a backend offers getEntry, it returns the value and TTL, or null on a miss', async () => {
+    it('getEntry returns the value and TTL, or null on a miss', async () => {
       const cache = await make();
-      if (!cache.getEntry) {
-        expect(cache.getEntry).toBeUndefined();
-        return;
-      }
       expectOk(await cache.set('k', 'v', 10));
       const entry = expectOk(await cache.getEntry('k'));
       expect(entry?.key).toBe('k');
@@ -23,15 +19,11 @@ export function describeGetEntry({ make, slack }: ConformanceContext): void {
   });
 }
 
-/** `getEntries`, where a backend offers it: values with their TTLs, in the order asked. */
+/** `getEntries`: values with their TTLs, in the order asked. */
 export function describeGetEntries({ make, slack }: ConformanceContext): void {
   describe('getEntries', () => {
-    it('where a backend offers getEntries, it answers values and TTLs in the order asked, each key once', async () => {
+    it('getEntries answers values and TTLs in the order asked, each key once', async () => {
       const cache = await make();
-      if (!cache.getEntries) {
-        expect(cache.getEntries).toBeUndefined();
-        return;
-      }
       expectOk(await cache.set('a', '1', 10));
       expectOk(await cache.set('b', '2'));
       const found = expectOk(await cache.getEntries(['b', 'missing', 'a', 'b']));
