@@ -15,6 +15,7 @@ import {
   type LocalDriver,
   publishEvent,
   SingleFlight,
+  type StaleCopy,
   toDriverError,
 } from '@tiercache/core';
 import { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError } from './circuit-breaker.js';
@@ -94,7 +95,7 @@ export class TieredDriver implements CacheDriver<false> {
   /** The L1 hit path: answered at once, nothing allocated. */
   readonly peek = (key: string): string | undefined => {
     const local = this.#l1.get(key);
-    if (local === null) return undefined;
+    if (typeof local !== 'string') return undefined;
     this.#l1Hits++;
     return local;
   };
@@ -103,8 +104,8 @@ export class TieredDriver implements CacheDriver<false> {
     return this.peek(key) ?? this.#readThrough(key);
   }
 
-  getMany(keys: readonly string[]): Awaitable<Array<string | null>> {
-    const values = new Array<string | null>(keys.length);
+  getMany(keys: readonly string[]): Awaitable<Array<string | StaleCopy | null>> {
+    const values = new Array<string | StaleCopy | null>(keys.length);
     const missing: number[] = [];
     for (let i = 0; i < keys.length; i++) {
       const local = this.#l1.get(keys[i] as string);
@@ -177,8 +178,9 @@ export class TieredDriver implements CacheDriver<false> {
         figures: this.#l1.stats(),
         hits: this.#l1Hits,
         misses: this.#l2Hits + this.#misses,
+        staleHits: 0,
       },
-      { name: this.#l2.name, figures: l2, hits: this.#l2Hits, misses: this.#misses },
+      { name: this.#l2.name, figures: l2, hits: this.#l2Hits, misses: this.#misses, staleHits: 0 },
       this.#coherence.mode,
     );
   }
@@ -306,9 +308,9 @@ export class TieredDriver implements CacheDriver<false> {
   /** getMany's L1 misses, all in one L2 batch, filling L1 as #readThrough does. */
   async #fetchMany(
     keys: readonly string[],
-    values: Array<string | null>,
+    values: Array<string | StaleCopy | null>,
     missing: number[],
-  ): Promise<Array<string | null>> {
+  ): Promise<Array<string | StaleCopy | null>> {
     const asked = missing.map((i) => keys[i] as string);
     const fills = asked.map((key) => this.#fills.begin(key));
     let entries: EntryReply[];

@@ -160,6 +160,11 @@ export interface CacheStats {
   hits: number;
   /** Lookups that found nothing. */
   misses: number;
+  /**
+   * Hits answered with a copy that may be out of date (counted in `hits` too): a tiered cache's L1 copy while
+   * Redis could not be asked, or a getOrSet's grace copy while its loader failed.
+   */
+  staleHits: number;
   /** hits / (hits + misses); 0 before the first lookup. */
   hitRate: number;
   /** misses / (hits + misses); 0 before the first lookup. */

@@ -25,11 +25,11 @@ import type {
   OperationName,
 } from './cache-backend.js';
 import { CacheError } from './cache-error.js';
-import { type Awaitable, type CacheDriver, DriverError } from './driver.js';
+import { type Awaitable, type CacheDriver, DriverError, type StaleCopy } from './driver.js';
 import { DriverCalls } from './driver-calls.js';
 import { decodeJson, encodeJson } from './json.js';
 import { LoadThrough } from './loader.js';
-import { Lookups } from './lookups.js';
+import { type Fresh, Lookups } from './lookups.js';
 import { observationStart, publishOperation } from './observability.js';
 import { createOperationCounts, lookupRates } from './stats.js';
 
@@ -102,7 +102,7 @@ class Cache implements CacheBackend {
     if (refused) return this.#calls.refused(refused, started);
     // A local driver that was just peeked at would answer the same miss again.
     if (peeked && this.#driver.local) return this.#lookups.missedAnswer();
-    let answer: Awaitable<string | null>;
+    let answer: Awaitable<string | StaleCopy | null>;
     try {
       answer = this.#driver.get(key);
     } catch (cause) {
@@ -112,7 +112,12 @@ class Cache implements CacheBackend {
   }
 
   /** Any other answer of a lookup: a miss, an observed hit, or one the driver gives later. */
-  #answerLookup(answer: Awaitable<string | null>, operation: OperationName, key: string, started: number) {
+  #answerLookup(
+    answer: Awaitable<string | StaleCopy | null>,
+    operation: OperationName,
+    key: string,
+    started: number,
+  ) {
     if (answer instanceof Promise) return this.#calls.lookUpLater(answer, operation, key, started);
     if (answer === null && started === 0) return this.#lookups.missedAnswer();
     return Promise.resolve(this.#lookups.lookedUp(answer, operation, key, 'l1', started));
@@ -231,7 +236,7 @@ class Cache implements CacheBackend {
     const ttl = this.#refuseKey('getOrSet', key) ?? readGetOrSetArguments(this.name, key, loader, options);
     if (ttl instanceof CacheError) return this.#calls.refused(ttl, started);
     const ttlMs = this.#ttlMs(ttl);
-    let answer: Awaitable<string | null>;
+    let answer: Awaitable<string | StaleCopy | null>;
     try {
       answer = this.#driver.get(key);
     } catch (cause) {
@@ -240,12 +245,13 @@ class Cache implements CacheBackend {
     if (typeof answer === 'string')
       return Promise.resolve(this.#lookups.found(answer, 'getOrSet', key, 'l1', started));
     if (answer === null) return this.#load(key, loader, ttlMs, started);
-    return this.#getOrSetLater(answer, key, loader, ttlMs, started);
+    if (answer instanceof Promise) return this.#getOrSetLater(answer, key, loader, ttlMs, started);
+    return Promise.resolve(this.#lookups.foundStale(answer, 'getOrSet', key, started));
   }
 
   /** getOrSet's answer from a driver that answers later; apart from getOrSet as `DriverCalls` explains. */
   #getOrSetLater(
-    answer: Promise<string | null>,
+    answer: Promise<string | StaleCopy | null>,
     key: string,
     loader: () => string | Promise<string>,
     ttlMs: number | undefined,
@@ -255,7 +261,7 @@ class Cache implements CacheBackend {
       (value) =>
         value === null
           ? this.#load(key, loader, ttlMs, started)
-          : this.#lookups.found(value, 'getOrSet', key, 'l2', started),
+          : (this.#lookups.lookedUp(value, 'getOrSet', key, 'l2', started) as Result<string, never>),
       (cause) => this.#calls.failed(cause, 'getOrSet', key, started),
     );
   }
@@ -294,6 +300,7 @@ class Cache implements CacheBackend {
         ...figures,
         hits: this.#lookups.hits,
         misses: this.#lookups.misses,
+        staleHits: this.#lookups.staleHits,
         ...lookupRates(this.#lookups.hits, this.#lookups.misses),
         operations: { ...this.#operations },
       }),
@@ -325,7 +332,7 @@ class Cache implements CacheBackend {
     operation: 'getMany' | 'getEntries',
     keys: readonly string[],
     read: (distinct: string[]) => Awaitable<ReadonlyArray<T | null | DriverError>>,
-  ): CacheResult<Map<string, T | null>> {
+  ): CacheResult<Map<string, Fresh<T> | null>> {
     this.#operations[operation]++;
     const started = observationStart();
     const distinct = this.#closed ? closedError(this.name, operation) : readKeys(this.name, operation, keys);

@@ -75,10 +75,13 @@ export interface CacheDriver<Local extends boolean = boolean> {
    */
   readonly peek: ((key: string) => string | undefined) | null;
 
-  /** The value, or `null` on a miss. */
-  get(key: string): DriverAnswer<string | null, Local>;
-  /** Values of distinct keys, in the order asked, `null` for each miss. */
-  getMany(keys: readonly string[]): DriverAnswer<Array<string | null>, Local>;
+  /**
+   * The value, or `null` on a miss; a {@link StaleCopy} where the driver answers a copy that may be out of date
+   * because the truth cannot be asked (only drivers that promise so: a tiered cache with `staleIfError`).
+   */
+  get(key: string): DriverAnswer<string | StaleCopy | null, Local>;
+  /** Values of distinct keys, in the order asked, `null` for each miss, a {@link StaleCopy} as `get` answers. */
+  getMany(keys: readonly string[]): DriverAnswer<Array<string | StaleCopy | null>, Local>;
   /**
    * Entries of distinct keys, value and TTL read together, in the order asked, `null` for each miss. A key the
    * store holds but cannot read as a string (a Redis key of another type) answers a {@link DriverError} in its
@@ -137,6 +140,21 @@ export interface CacheDriver<Local extends boolean = boolean> {
 
 /** What `getEntries` answers for one key: its entry, `null` for a miss, or why this key could not be read. */
 export type EntryReply = CacheEntry | null | DriverError;
+
+/**
+ * A value a driver answers although it may be out of date: the copy it still holds of a key whose source of
+ * truth cannot be asked just now (a tiered cache's L1 copy while Redis is down). The front answers its value,
+ * and counts and publishes it as stale, so degraded service is visible.
+ */
+export class StaleCopy {
+  constructor(
+    readonly value: string,
+    /** Milliseconds since the copy was known to be the truth (stored or read from the source). */
+    readonly ageMs: number,
+    /** Where the copy was held. */
+    readonly tier: 'l1' | 'l2',
+  ) {}
+}
 
 /** A driver whose calls all answer synchronously: an in-process tier. */
 export type LocalDriver = CacheDriver<true>;

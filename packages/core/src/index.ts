@@ -44,7 +44,7 @@ export type {
   LocalDriver,
   TierStats,
 } from './driver.js';
-export { DriverError, toCacheError, toDriverError } from './driver.js';
+export { DriverError, StaleCopy, toCacheError, toDriverError } from './driver.js';
 export { decodeJson, encodeJson } from './json.js';
 export { compileKeyPattern, escapeKeyPattern, isPortableKeyPattern } from './key-pattern.js';
 export { SingleFlight } from './loader.js';

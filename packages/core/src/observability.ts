@@ -19,10 +19,12 @@ export interface OperationMessage {
   /** The key as the caller gave it, for operations on one key. */
   key: string | undefined;
   /**
-   * `hit` or `miss` for lookups of one key, `ok` for anything else that succeeded, `error` otherwise (see
-   * `code`). A getMany is `ok`: its per-key hits and misses are in `hits` and `misses`.
+   * `hit` or `miss` for lookups of one key, `stale` for a hit answered with a copy that may be out of date
+   * (the source could not be asked, or a getOrSet loader failed within grace), `ok` for anything else that
+   * succeeded, `error` otherwise (see `code`). A getMany is `ok`: its per-key hits and misses are in `hits`
+   * and `misses`.
    */
-  outcome: 'hit' | 'miss' | 'ok' | 'error';
+  outcome: 'hit' | 'miss' | 'stale' | 'ok' | 'error';
   /** For lookups: the tier that answered. For getMany, the tier of its slowest part. */
   tier: Tier | undefined;
   /** Keys found and not found, for lookups (1 and 0 for a hit of one key). */
