@@ -1,15 +1,25 @@
+import { randomUUID } from 'node:crypto';
 import {
   type Awaitable,
   type CacheDriver,
   type CacheError,
   type ChangeFeed,
+  type CompanionRole,
+  companionKey,
   type DriverError,
   type DriverStats,
+  decodeGraceCopy,
   type EntryReply,
+  encodeGraceCopy,
   escapeKeyPattern,
+  type GraceCopy,
   type KeyCount,
+  type LoadedEntry,
+  type LockGrant,
+  type LockRefusal,
   toCacheError,
   toKeyCount,
+  watchKey,
   withTimeout,
 } from '@tiercache/core';
 import { Cluster } from 'ioredis';
@@ -22,7 +32,11 @@ import { countMatching, deleteMatching, type ServerFigures, serverFigures } from
 import { mgetBySlot, readEntries, setPairs } from './multi-key.js';
 import { classify as classifyRedisError, NAME } from './redis-errors.js';
 import { type Client, type RedisDriverOptions, setUp } from './redis-options.js';
+import { LOCK, runScript, STORE_LOADED, UNLOCK } from './scripts.js';
 import { Transport } from './transport.js';
+
+/** A fencing number lives this many lock lives: long enough to outlive any holder that might write late. */
+const FENCE_LIVES = 10;
 
 /**
  * The Redis driver: each primitive is one exchange with Redis (one per hash slot, or per master, in a
@@ -137,6 +151,56 @@ class RedisDriver implements CacheDriver<false> {
     });
   }
 
+  /** One script per entry: the value, its grace copy, and the fence check when the caller held the lock. */
+  storeLoaded(entries: readonly LoadedEntry[], fence: LockGrant | null): Promise<boolean> {
+    const storedAt = Date.now();
+    const fenceArg = fence === null ? '' : String(fence.fence);
+    const client = this.#client;
+    return this.#io.send(async () => {
+      const replies = await Promise.all(
+        entries.map(({ key, value, ttlMs, graceMs }) => {
+          const keys = [this.keyPrefix + key, this.#companion(key, 'grace'), this.#companion(key, 'fence')];
+          const grace = graceMs > 0 ? encodeGraceCopy(value, storedAt) : '';
+          const graceTtl = graceMs > 0 && ttlMs !== undefined ? ttlMs + graceMs : '';
+          return runScript(client, STORE_LOADED, keys, [fenceArg, value, ttlMs ?? '', grace, graceTtl]);
+        }),
+      );
+      return replies.every((reply) => Number(reply) === 1);
+    });
+  }
+
+  readGrace(keys: readonly string[]): Awaitable<Array<GraceCopy | null>> {
+    if (keys.length === 0) return [];
+    const names = keys.map((key) => this.#companion(key, 'grace'));
+    const client = this.#client;
+    return this.#io
+      .send(() => (this.#isCluster ? mgetBySlot(client as Cluster, names) : client.mget(names)))
+      .then((texts) => texts.map(decodeGraceCopy));
+  }
+
+  lock(key: string, ttlMs: number): Promise<LockGrant | LockRefusal> {
+    const token = randomUUID();
+    const keys = [this.#companion(key, 'lock'), this.#companion(key, 'fence')];
+    return this.#io
+      .send(() => runScript(this.#client, LOCK, keys, [token, ttlMs, ttlMs * FENCE_LIVES]))
+      .then((reply) => {
+        const [granted, figure] = reply as [number, number];
+        return granted === 1
+          ? { held: true, token, fence: figure }
+          : { held: false, remainingMs: Math.max(0, figure) };
+      });
+  }
+
+  /** Releases the lock if it is still ours, then tells waiting processes to look again. */
+  async unlock(key: string, grant: LockGrant): Promise<void> {
+    await this.#io.send(() => runScript(this.#client, UNLOCK, [this.#companion(key, 'lock')], [grant.token]));
+    await this.changes.announce({ type: 'keys', keys: [key] });
+  }
+
+  watch(key: string, onChange: () => void): (() => void) | null {
+    return watchKey(this.changes, key, onChange);
+  }
+
   /** One INFO per master: never a walk of the keyspace, whatever its size (`countKeys` walks it). */
   stats(): Promise<DriverStats> {
     return this.#io.send(() => serverFigures(this.#client)).then(toDriverStats);
@@ -176,6 +240,10 @@ class RedisDriver implements CacheDriver<false> {
   }
 
   /** The change feed's exchanges (PUBLISH of `announce`), sent as calls are and answered as a Result. */
+  #companion(key: string, role: CompanionRole): string {
+    return companionKey(this.keyPrefix, key, role);
+  }
+
   async #announce<T>(exchange: () => Promise<T>): Promise<Result<T, CacheError>> {
     try {
       return new Ok(await this.#io.send(exchange));

@@ -9,10 +9,14 @@ import {
   type DriverStats,
   type EntryReply,
   errorMessage,
+  type GraceCopy,
   isPortableKeyPattern,
   type KeyChange,
   type KeyCount,
+  type LoadedEntry,
   type LocalDriver,
+  type LockGrant,
+  type LockRefusal,
   publishEvent,
   SingleFlight,
   type StaleCopy,
@@ -121,12 +125,35 @@ export class TieredDriver implements CacheDriver<false> {
     return this.#callL2(() => this.#l2.getEntries(keys));
   }
 
-  set(key: string, value: string, ttlMs: number | undefined): Promise<void> {
-    return this.#writeThrough([[key, value]], ttlMs, () => this.#l2.set(key, value, ttlMs));
+  async set(key: string, value: string, ttlMs: number | undefined): Promise<void> {
+    await this.#writeThrough([[key, value, ttlMs]], () => this.#l2.set(key, value, ttlMs));
   }
 
-  setMany(entries: ReadonlyArray<readonly [string, string]>, ttlMs: number | undefined): Promise<void> {
-    return this.#writeThrough(entries, ttlMs, () => this.#l2.setMany(entries, ttlMs));
+  async setMany(entries: ReadonlyArray<readonly [string, string]>, ttlMs: number | undefined): Promise<void> {
+    const written = entries.map(([key, value]) => [key, value, ttlMs] as const);
+    await this.#writeThrough(written, () => this.#l2.setMany(entries, ttlMs));
+  }
+
+  /** Written through as `set` is; a write L2 refused (a newer lock's) leaves L1 as it was. */
+  storeLoaded(entries: readonly LoadedEntry[], fence: LockGrant | null): Promise<boolean> {
+    const written = entries.map(({ key, value, ttlMs }) => [key, value, ttlMs] as const);
+    return this.#writeThrough(written, () => this.#l2.storeLoaded(entries, fence));
+  }
+
+  readGrace(keys: readonly string[]): Promise<Array<GraceCopy | null>> {
+    return this.#callL2(() => this.#l2.readGrace(keys));
+  }
+
+  lock(key: string, ttlMs: number): Promise<LockGrant | LockRefusal> {
+    return this.#callL2(() => this.#l2.lock(key, ttlMs));
+  }
+
+  unlock(key: string, grant: LockGrant): Promise<unknown> {
+    return this.#callL2(() => this.#l2.unlock(key, grant));
+  }
+
+  watch(key: string, onChange: () => void): (() => void) | null {
+    return this.#l2.watch(key, onChange);
   }
 
   delete(key: string): Promise<boolean> {
@@ -344,16 +371,18 @@ export class TieredDriver implements CacheDriver<false> {
    * holds what L2 may not have — unless the breaker refused it, when it never left and L1 still agrees with L2.
    */
   async #writeThrough(
-    entries: ReadonlyArray<readonly [string, string]>,
-    ttlMs: number | undefined,
+    entries: ReadonlyArray<readonly [string, string, number | undefined]>,
     write: () => Awaitable<unknown>,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const fills = entries.map(([key]) => {
       this.#disown(key);
       return this.#fills.begin(key);
     });
     try {
-      await this.#callL2(write);
+      if ((await this.#callL2(write)) === false) {
+        for (const fill of fills) this.#fills.abandon(fill);
+        return false;
+      }
     } catch (error) {
       for (const fill of fills) {
         this.#fills.abandon(fill);
@@ -362,10 +391,11 @@ export class TieredDriver implements CacheDriver<false> {
       throw error;
     }
     for (const [i, fill] of fills.entries()) {
-      if (this.#fills.commit(fill))
-        this.#fillL1(fill.key, (entries[i] as readonly [string, string])[1], ttlMs ?? null);
+      const [, value, ttlMs] = entries[i] as readonly [string, string, number | undefined];
+      if (this.#fills.commit(fill)) this.#fillL1(fill.key, value, ttlMs ?? null);
     }
     this.#announce({ type: 'keys', keys: entries.map(([key]) => key) });
+    return true;
   }
 
   /** A change L2 makes to one key (delete, expire, increment): L1 drops it here and in other processes. */

@@ -1,4 +1,4 @@
-import { Err, Ok, type Result } from 'ts-results-es';
+import { Ok, type Result } from 'ts-results-es';
 import {
   checkAmount,
   checkKey,
@@ -8,7 +8,6 @@ import {
   closedError,
   readCountKeysOptions,
   readEntries,
-  readGetOrSetArguments,
   readKeys,
   toMilliseconds,
 } from './arguments.js';
@@ -20,22 +19,32 @@ import type {
   CacheStats,
   ChangeFeed,
   CountKeysOptions,
+  GetOrSetDefaults,
   GetOrSetOptions,
   KeyCount,
+  LoadedValues,
   OperationName,
 } from './cache-backend.js';
 import { CacheError } from './cache-error.js';
 import { type Awaitable, type CacheDriver, DriverError, type StaleCopy } from './driver.js';
 import { DriverCalls } from './driver-calls.js';
+import { type Codec, JSON_TEXT, TEXT } from './get-or-set/codecs.js';
+import { Flights } from './get-or-set/flights.js';
+import { defaultLoadPolicy } from './get-or-set/load-policy.js';
+import { LoadThrough } from './get-or-set/load-through.js';
 import { decodeJson, encodeJson } from './json.js';
-import { LoadThrough } from './loader.js';
+import { type CacheLogger, silentLogger } from './logger.js';
 import { type Fresh, Lookups } from './lookups.js';
-import { observationStart, publishOperation } from './observability.js';
+import { observationStart } from './observability.js';
 import { createOperationCounts, lookupRates } from './stats.js';
 
 export interface CacheOptions {
   /** Seconds a key lives when `set`, `setMany` or `getOrSet` is given no TTL. @default no expiry */
   defaultTtl?: number;
+  /** getOrSet's options for every call that does not give its own (all but `ttl`: see `defaultTtl`). */
+  getOrSet?: GetOrSetDefaults;
+  /** Where the few things worth a line go (a loaded value that could not be stored). @default silent */
+  logger?: CacheLogger;
 }
 
 // Answers that carry no per-call data are shared: a hit path that allocates less is a faster hit path.
@@ -59,6 +68,7 @@ class Cache implements CacheBackend {
   readonly #defaultTtlMs: number | undefined;
   readonly #operations = createOperationCounts();
   readonly #loads: LoadThrough;
+  readonly #flights: Flights;
   readonly #lookups: Lookups;
   readonly #calls: DriverCalls;
   #closed = false;
@@ -73,9 +83,17 @@ class Cache implements CacheBackend {
     this.#driver = driver;
     this.#peek = driver.peek;
     this.#defaultTtlMs = options.defaultTtl === undefined ? undefined : toMilliseconds(options.defaultTtl);
-    this.#loads = new LoadThrough(driver.name);
     this.#lookups = new Lookups(driver.name);
     this.#calls = new DriverCalls(driver, this.#lookups);
+    this.#flights = new Flights(driver, options.logger ?? silentLogger);
+    this.#loads = new LoadThrough(
+      driver,
+      this.#lookups,
+      this.#calls,
+      this.#flights,
+      defaultLoadPolicy(driver.name, options.getOrSet),
+      (ttl) => this.#ttlMs(ttl),
+    );
   }
 
   get(key: string): CacheResult<string | null> {
@@ -232,38 +250,76 @@ class Cache implements CacheBackend {
     options?: GetOrSetOptions,
   ): CacheResult<string> {
     this.#operations.getOrSet++;
-    const started = observationStart();
-    const ttl = this.#refuseKey('getOrSet', key) ?? readGetOrSetArguments(this.name, key, loader, options);
-    if (ttl instanceof CacheError) return this.#calls.refused(ttl, started);
-    const ttlMs = this.#ttlMs(ttl);
-    let answer: Awaitable<string | StaleCopy | null>;
-    try {
-      answer = this.#driver.get(key);
-    } catch (cause) {
-      return Promise.resolve(this.#calls.failed(cause, 'getOrSet', key, started));
-    }
-    if (typeof answer === 'string')
-      return Promise.resolve(this.#lookups.found(answer, 'getOrSet', key, 'l1', started));
-    if (answer === null) return this.#load(key, loader, ttlMs, started);
-    if (answer instanceof Promise) return this.#getOrSetLater(answer, key, loader, ttlMs, started);
-    return Promise.resolve(this.#lookups.foundStale(answer, 'getOrSet', key, started));
+    return this.#getOrSet('getOrSet', key, loader, options, TEXT);
   }
 
-  /** getOrSet's answer from a driver that answers later; apart from getOrSet as `DriverCalls` explains. */
-  #getOrSetLater(
-    answer: Promise<string | StaleCopy | null>,
+  getOrSetJson<T>(key: string, loader: () => T | Promise<T>, options?: GetOrSetOptions): CacheResult<T> {
+    this.#operations.getOrSetJson++;
+    return this.#getOrSet('getOrSetJson', key, loader, options, JSON_TEXT as Codec<T>);
+  }
+
+  getOrSetMany(
+    keys: readonly string[],
+    loadMany: (keys: string[]) => LoadedValues<string> | Promise<LoadedValues<string>>,
+    options?: GetOrSetOptions,
+  ): CacheResult<Map<string, string | null>> {
+    this.#operations.getOrSetMany++;
+    return this.#getOrSetMany('getOrSetMany', keys, loadMany, options, TEXT);
+  }
+
+  getOrSetManyJson<T>(
+    keys: readonly string[],
+    loadMany: (keys: string[]) => LoadedValues<T> | Promise<LoadedValues<T>>,
+    options?: GetOrSetOptions,
+  ): CacheResult<Map<string, T | null>> {
+    this.#operations.getOrSetManyJson++;
+    return this.#getOrSetMany('getOrSetManyJson', keys, loadMany, options, JSON_TEXT as Codec<T>);
+  }
+
+  #getOrSet<T>(
+    operation: OperationName,
     key: string,
-    loader: () => string | Promise<string>,
-    ttlMs: number | undefined,
-    started: number,
-  ): CacheResult<string> {
-    return answer.then(
-      (value) =>
-        value === null
-          ? this.#load(key, loader, ttlMs, started)
-          : (this.#lookups.lookedUp(value, 'getOrSet', key, 'l2', started) as Result<string, never>),
-      (cause) => this.#calls.failed(cause, 'getOrSet', key, started),
+    loader: () => unknown,
+    options: GetOrSetOptions | undefined,
+    codec: Codec<T>,
+  ): CacheResult<T> {
+    const started = observationStart();
+    const peek = this.#peek;
+    const policy = this.#loads.policy(operation, key, loader, options);
+    if (policy instanceof CacheError) return this.#calls.refused(policy, started);
+    let peeked = false;
+    if (peek !== null && started === 0 && !this.#closed && typeof key === 'string') {
+      // The hit nobody observes, as in `get`: the key is checked only if this process does not hold it.
+      let held: string | undefined;
+      try {
+        held = peek(key);
+        peeked = true;
+      } catch {
+        held = undefined;
+      }
+      if (held !== undefined)
+        return Promise.resolve(this.#loads.held(operation, key, held, loader, policy, codec));
+    }
+    const refused = this.#refuseKey(operation, key);
+    if (refused) return this.#calls.refused(refused, started);
+    // A local driver that was just peeked at would answer the same miss: go straight to the load.
+    return Promise.resolve(
+      this.#loads.one(operation, key, loader, policy, codec, started, peeked && this.#driver.local),
     );
+  }
+
+  #getOrSetMany<T>(
+    operation: OperationName,
+    keys: readonly string[],
+    loadMany: unknown,
+    options: GetOrSetOptions | undefined,
+    codec: Codec<T>,
+  ): CacheResult<Map<string, T | null>> {
+    const started = observationStart();
+    if (this.#closed) return this.#calls.refused(closedError(this.name, operation), started);
+    const policy = this.#loads.policy(operation, undefined, loadMany, options);
+    if (policy instanceof CacheError) return this.#calls.refused(policy, started);
+    return this.#loads.many(operation, keys, loadMany, policy, codec, started);
   }
 
   getEntry(key: string): CacheResult<CacheEntry | null> {
@@ -301,6 +357,7 @@ class Cache implements CacheBackend {
         hits: this.#lookups.hits,
         misses: this.#lookups.misses,
         staleHits: this.#lookups.staleHits,
+        loadsNotStored: this.#flights.notStored,
         ...lookupRates(this.#lookups.hits, this.#lookups.misses),
         operations: { ...this.#operations },
       }),
@@ -317,6 +374,7 @@ class Cache implements CacheBackend {
     this.#operations.close++;
     if (this.#closed) return OK_VOID;
     this.#closed = true;
+    this.#flights.close();
     try {
       await this.#driver.close();
     } catch (cause) {
@@ -373,23 +431,6 @@ class Cache implements CacheBackend {
     const refused = this.#closed ? closedError(this.name, operation) : invalidArgument;
     if (refused) return this.#calls.refused(refused, started);
     return this.#calls.call(operation, undefined, started, invoke, convert);
-  }
-
-  #load(key: string, loader: () => string | Promise<string>, ttlMs: number | undefined, started: number) {
-    this.#lookups.misses++;
-    return this.#loads
-      .load(key, key, loader, (value) => {
-        // The cache may have been closed while the loader ran: a driver never sees a call after close().
-        if (this.#closed) return new Err(closedError(this.name, 'getOrSet', key));
-        return this.#calls.call('getOrSet', key, 0, () => this.#driver.set(key, value, ttlMs), nothing);
-      })
-      .then((result) => {
-        if (started !== 0) {
-          const code = result.isErr() ? result.error.code : undefined;
-          publishOperation(this.name, 'getOrSet', key, code ? 'error' : 'miss', 'none', 0, 1, code, started);
-        }
-        return result;
-      });
   }
 
   #addTo(operation: 'increment' | 'decrement', key: string, amount: number, sign: 1 | -1) {

@@ -48,7 +48,9 @@ export type BackendEvent =
    * How a tiered cache keeps its L1 coherent, when first decided and whenever it changes; `reason` says why
    * (what the server answered, or the option that asked for it).
    */
-  | { backend: string; type: 'coherence'; mode: CoherenceMode; reason: string };
+  | { backend: string; type: 'coherence'; mode: CoherenceMode; reason: string }
+  /** A value a getOrSet loaded could not be stored (it was answered all the same); `reason` says why. */
+  | { backend: string; type: 'not-stored'; key: string; reason: string };
 
 /** Channel name of {@link OperationMessage}s. */
 export const OPERATION_CHANNEL = 'tiercache:operation';
