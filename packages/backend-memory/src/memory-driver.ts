@@ -193,8 +193,7 @@ class MemoryDriver implements LocalDriver {
   storeLoaded(entries: readonly LoadedEntry[], fence: LockGrant | null): boolean {
     const first = entries[0];
     if (fence !== null && first && !this.#holdsNewestLock(first.key, fence)) return false;
-    // Wall-clock time, as the front measures the age of a copy (and as other processes read it).
-    const storedAt = Date.now();
+    const storedAt = this.#store.clock.now();
     const writes: Array<[string, string, number | undefined]> = [];
     for (const { key, value, ttlMs, graceMs } of entries) {
       writes.push([key, value, ttlMs]);

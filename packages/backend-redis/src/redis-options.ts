@@ -1,3 +1,4 @@
+import type { GetOrSetDefaults } from '@tiercache/core';
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { type RedisChangeFeedOptions, resolveChangeFeedOptions } from './change-feed-options.js';
 
@@ -67,6 +68,8 @@ export interface RedisDriverOptions {
 export interface RedisBackendOptions extends RedisDriverOptions {
   /** Seconds a key lives when `set` is called without a TTL. @default no expiry */
   defaultTtl?: number;
+  /** getOrSet's options for every call that gives none (see `GetOrSetOptions`). @default none */
+  getOrSet?: GetOrSetDefaults;
 }
 
 export type Client = Redis | Cluster;

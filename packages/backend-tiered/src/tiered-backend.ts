@@ -7,6 +7,7 @@ import {
   checkTtl,
   createCache,
   driverOf,
+  type GetOrSetDefaults,
   type LocalDriver,
   silentLogger,
   toMilliseconds,
@@ -35,6 +36,8 @@ export interface TieredBackendOptions {
   l1Ttl?: number;
   /** Seconds a key lives when `set` is given no TTL, in both tiers. @default l2's `defaultTtl`, if any */
   defaultTtl?: number;
+  /** getOrSet's options for every call that gives none (see `GetOrSetOptions`). @default none */
+  getOrSet?: GetOrSetDefaults;
   /**
    * How L1 is kept coherent with L2 (the mode in force is in `stats().coherence`, in a `coherence` event on
    * the observability seam, and logged once to `logger`):
@@ -145,7 +148,7 @@ export function createTieredBackend(options: TieredBackendOptions): CacheBackend
           }
         : undefined,
   });
-  return createCache(driver, defaultTtl === undefined ? {} : { defaultTtl });
+  return createCache(driver, { defaultTtl, getOrSet: options.getOrSet, logger, clock });
 }
 
 /** The `coherence` option as a mode, or `auto`; throws for anything else. */

@@ -221,6 +221,8 @@ export interface CacheStats {
    * Redis could not be asked, or a getOrSet's grace copy while its loader failed.
    */
   staleHits: number;
+  /** Values getOrSet loaded but could not store (they were answered all the same). */
+  loadsNotStored: number;
   /** hits / (hits + misses); 0 before the first lookup. */
   hitRate: number;
   /** misses / (hits + misses); 0 before the first lookup. */
@@ -242,7 +244,7 @@ export interface CacheStats {
   /** Calls made to each operation, including those that returned `Err`. */
   operations: Record<OperationName, number>;
   /** Per-tier figures, for backends made of other backends: each tier as it saw the reads that reached it. */
-  tiers?: Record<string, Omit<CacheStats, 'operations' | 'tiers'>>;
+  tiers?: Record<string, Omit<CacheStats, 'operations' | 'tiers' | 'loadsNotStored'>>;
   /** How a tiered cache keeps its L1 coherent now (see {@link CoherenceMode}); only tiered caches say. */
   coherence?: CoherenceMode;
 }

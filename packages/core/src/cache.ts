@@ -18,6 +18,7 @@ import type {
   CacheResult,
   CacheStats,
   ChangeFeed,
+  Clock,
   CountKeysOptions,
   GetOrSetDefaults,
   GetOrSetOptions,
@@ -40,11 +41,16 @@ import { createOperationCounts, lookupRates } from './stats.js';
 
 export interface CacheOptions {
   /** Seconds a key lives when `set`, `setMany` or `getOrSet` is given no TTL. @default no expiry */
-  defaultTtl?: number;
-  /** getOrSet's options for every call that does not give its own (all but `ttl`: see `defaultTtl`). */
-  getOrSet?: GetOrSetDefaults;
+  defaultTtl?: number | undefined;
+  /**
+   * getOrSet's options for every call that does not give its own (all but `ttl`: see `defaultTtl`).
+   * @example { grace: 3600, hardTimeout: 2, lock: true }
+   */
+  getOrSet?: GetOrSetDefaults | undefined;
   /** Where the few things worth a line go (a loaded value that could not be stored). @default silent */
-  logger?: CacheLogger;
+  logger?: CacheLogger | undefined;
+  /** The time getOrSet's back-offs, refresh-ahead and grace ages are measured by. @default Date.now */
+  clock?: Clock | undefined;
 }
 
 // Answers that carry no per-call data are shared: a hit path that allocates less is a faster hit path.
@@ -85,7 +91,7 @@ class Cache implements CacheBackend {
     this.#defaultTtlMs = options.defaultTtl === undefined ? undefined : toMilliseconds(options.defaultTtl);
     this.#lookups = new Lookups(driver.name);
     this.#calls = new DriverCalls(driver, this.#lookups);
-    this.#flights = new Flights(driver, options.logger ?? silentLogger);
+    this.#flights = new Flights(driver, options.logger ?? silentLogger, options.clock ?? Date);
     this.#loads = new LoadThrough(
       driver,
       this.#lookups,

@@ -1,5 +1,5 @@
 import { Err, Ok, type Result } from 'ts-results-es';
-import type { OperationName } from '../cache-backend.js';
+import type { Clock, OperationName } from '../cache-backend.js';
 import { CacheError, errorMessage } from '../cache-error.js';
 import {
   type CacheDriver,
@@ -57,6 +57,7 @@ const LOCK_MARGIN_MS = 20;
 export class Flights {
   readonly #driver: CacheDriver;
   readonly #logger: CacheLogger;
+  readonly #clock: Clock;
   readonly #inFlight = new Map<string, { answer: Promise<Outcome>; startedAt: number }>();
   readonly #backOffs = new Map<string, BackOff>();
   readonly #refreshAt = new Map<string, number>();
@@ -66,9 +67,10 @@ export class Flights {
   /** Loaded values that could not be stored: they were answered all the same. */
   notStored = 0;
 
-  constructor(driver: CacheDriver, logger: CacheLogger) {
+  constructor(driver: CacheDriver, logger: CacheLogger, clock: Clock) {
     this.#driver = driver;
     this.#logger = logger;
+    this.#clock = clock;
     this.#closing = new Promise((resolve) => {
       this.#close = resolve;
     });
@@ -128,7 +130,7 @@ export class Flights {
   /** Whether a hit on `key` should start a background reload (refresh ahead); forgets the key if so. */
   dueForRefresh(key: string): boolean {
     const at = this.#refreshAt.get(key);
-    if (at === undefined || Date.now() < at) return false;
+    if (at === undefined || this.#clock.now() < at) return false;
     this.#refreshAt.delete(key);
     return true;
   }
@@ -178,18 +180,18 @@ export class Flights {
   /** A failed load of `keys`: back off from the loader, for keys that have a grace copy to answer meanwhile. */
   backOff(key: string, copy: GraceCopy, policy: LoadPolicy): void {
     if (policy.graceBackoffMs <= 0) return;
-    bounded(this.#backOffs).set(key, { until: Date.now() + policy.graceBackoffMs, copy });
+    bounded(this.#backOffs).set(key, { until: this.#clock.now() + policy.graceBackoffMs, copy });
   }
 
   /** The grace copy to answer instead of calling a loader that failed moments ago, if any. */
   backingOff(key: string): Landed | undefined {
     const backOff = this.#backOffs.get(key);
     if (!backOff) return undefined;
-    if (Date.now() >= backOff.until) {
+    if (this.#clock.now() >= backOff.until) {
       this.#backOffs.delete(key);
       return undefined;
     }
-    return graceAnswer(backOff.copy);
+    return graceAnswer(backOff.copy, this.#clock.now());
   }
 
   /**
@@ -247,7 +249,7 @@ export class Flights {
       keys.forEach((key, i) => {
         const copy = copies[i];
         if (copy) this.backOff(key, copy, policy);
-        answers.set(key, copy ? new Ok(graceAnswer(copy)) : failure);
+        answers.set(key, copy ? new Ok(graceAnswer(copy, this.#clock.now())) : failure);
       });
       return answers;
     }
@@ -320,7 +322,7 @@ export class Flights {
     let timer: NodeJS.Timeout | undefined;
     const soft = new Promise<Outcome | undefined>((resolve) => {
       timer = setTimeout(
-        () => void copy.then((c) => resolve(c ? new Ok(graceAnswer(c)) : undefined)),
+        () => void copy.then((c) => resolve(c ? new Ok(graceAnswer(c, this.#clock.now())) : undefined)),
         softMs,
       );
     });
@@ -341,7 +343,7 @@ export class Flights {
     const [copy] = await this.graceCopies(operation, [key]);
     if (!copy) return failure();
     this.backOff(key, copy, policy);
-    return new Ok(graceAnswer(copy));
+    return new Ok(graceAnswer(copy, this.#clock.now()));
   }
 
   /**
@@ -404,7 +406,7 @@ export class Flights {
   }
 
   #planRefresh(entries: readonly LoadedEntry[], refreshAhead: number): void {
-    const now = Date.now();
+    const now = this.#clock.now();
     for (const { key, ttlMs } of entries) {
       if (ttlMs !== undefined) bounded(this.#refreshAt).set(key, now + ttlMs * (1 - refreshAhead));
     }
@@ -432,8 +434,8 @@ export class Flights {
   }
 }
 
-function graceAnswer(copy: GraceCopy): Landed {
-  return { text: copy.value, source: 'grace', ageMs: Math.max(0, Date.now() - copy.storedAt) };
+function graceAnswer(copy: GraceCopy, now: number): Landed {
+  return { text: copy.value, source: 'grace', ageMs: Math.max(0, now - copy.storedAt) };
 }
 
 /** A TTL shortened at random by up to `jitter` of itself; never below 1 ms. */
