@@ -73,7 +73,10 @@ export interface TieredBackendOptions {
   breaker?: CircuitBreakerOptions;
   /** Whether `close()` also closes both tiers. @default true */
   closeTiers?: boolean;
-  /** Where the circuit breaker reads the time; tests pass a manual clock. @default the system clock */
+  /**
+   * Where the circuit breaker and getOrSet (back-offs, refresh ahead, grace ages) read the time; tests pass a
+   * manual clock. @default the system clock
+   */
   clock?: Clock;
 }
 
