@@ -107,11 +107,12 @@ export const tiercacheRedisOutage: OutageFactory = async (target) =>
 export const tiercacheRedisOutageFastTimeout: OutageFactory = async (target) =>
   tiercacheOutageClient(createBackend(target, { commandTimeout: 50 }));
 
-/** getOrSet on any tiercache backend, with a TTL of a minute. */
-export function tiercacheGetOrSet(backend: CacheBackend) {
+/** getOrSet on any tiercache backend, with a TTL of a minute (and, when asked, its lock across processes). */
+export function tiercacheGetOrSet(backend: CacheBackend, lock = false) {
+  const options = lock ? { ttl: 60, lock: true } : { ttl: 60 };
   return {
     async getOrSet(key: string, loader: () => Promise<string>) {
-      const result = await backend.getOrSet(key, loader, { ttl: 60 });
+      const result = await backend.getOrSet(key, loader, options);
       return result.isOk() ? result.value : undefined;
     },
     close: closer(backend),
@@ -120,3 +121,13 @@ export function tiercacheGetOrSet(backend: CacheBackend) {
 
 export const tiercacheRedisGetOrSet: GetOrSetFactory = async (target) =>
   tiercacheGetOrSet(createBackend(target));
+
+/** With `lock: true`; the change feed, which wakes the waiters, is armed before the first call. */
+export const tiercacheRedisLockedGetOrSet: GetOrSetFactory = async (target) => {
+  const backend = createBackend(target);
+  const stop = backend.changes?.subscribe(() => {});
+  const deadline = Date.now() + 5_000;
+  while (!backend.changes?.armed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  stop?.();
+  return tiercacheGetOrSet(backend, true);
+};

@@ -111,3 +111,9 @@ export const tiercacheTieredGetOrSet: GetOrSetFactory = async (target) => {
   await feedArmed(l2, 5_000);
   return tiercacheGetOrSet(tiered);
 };
+
+export const tiercacheTieredLockedGetOrSet: GetOrSetFactory = async (target) => {
+  const { tiered, l2 } = createTiered(target, { maxEntries: L1_ENTRIES });
+  await feedArmed(l2, 5_000);
+  return tiercacheGetOrSet(tiered, true);
+};

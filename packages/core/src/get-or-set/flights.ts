@@ -360,10 +360,16 @@ export class Flights {
     run: () => Promise<Result<LoadedText, CacheError>>,
   ): Promise<Outcome> {
     const deadline = Date.now() + 2 * lockTtlMs;
+    // A change heard while the lock was being asked for must not be lost: it may be the holder's last word.
+    let changed = false;
     let wake: (() => void) | undefined;
-    const stopWatching = this.#driver.watch(key, () => wake?.());
+    const stopWatching = this.#driver.watch(key, () => {
+      changed = true;
+      wake?.();
+    });
     try {
       for (;;) {
+        changed = false;
         const asked = await this.#ask(operation, key, () => this.#driver.lock(key, lockTtlMs));
         // A store that cannot lock (down, refused) does not stop the load: the lock only saves work.
         if (asked.isErr()) return this.#loadAndStore(operation, key, policy, ttlMs, run, null);
@@ -379,14 +385,16 @@ export class Flights {
         }
         const waitMs = Math.min(lock.remainingMs + LOCK_MARGIN_MS, deadline - Date.now());
         if (waitMs <= 0 || this.#closed) return this.#loadAndStore(operation, key, policy, ttlMs, run, null);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, waitMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
+        if (!changed) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, waitMs);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wake = undefined;
+        }
         const landed = await this.#read(operation, key);
         if (landed) return new Ok(landed);
       }
