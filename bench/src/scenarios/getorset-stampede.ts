@@ -46,7 +46,8 @@ const SUBJECTS: readonly StampedeSubject[] = [
     name: 'tiercache redis, lock',
     role: 'tiercache',
     packages: ['@tiercache/backend-redis', 'ioredis'],
-    setup: 'createRedisBackend({ url, keyPrefix }); await backend.getOrSet(k, loader, { ttl: 60, lock: true })',
+    setup:
+      'createRedisBackend({ url, keyPrefix }); await backend.getOrSet(k, loader, { ttl: 60, lock: true })',
     load: async () => (await import('../subjects/tiercache-redis.js')).tiercacheRedisLockedGetOrSet,
   },
   {

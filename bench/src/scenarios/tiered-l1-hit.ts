@@ -21,6 +21,9 @@ const SETTINGS: Record<ProfileName, { warmupMs: number; rounds: number; roundMs:
 
 export const TIERCACHE = 'tiercache tiered';
 const TARGET_RATIO_TO_FLOOR = 0.5;
+/** getOrSet's hit path, against get's in the same run (the getOrSet issue's figure). */
+const GET_OR_SET = 'tiercache tiered getOrSet';
+const TARGET_GET_OR_SET_TO_GET = 0.9;
 const TARGET_RATIO_TO_PEER = 10;
 
 interface TieredHitSubject extends SubjectDefinition {
@@ -46,6 +49,18 @@ const SUBJECTS: readonly TieredHitSubject[] = [
     ],
     setup: `createTieredBackend({ l1: { maxEntries: ${CAPACITY} }, l2: createRedisBackend({ url, keyPrefix }) }) (defaults: coherent through the L2 change feed); (await tiered.get(k)).isOk()`,
     load: async () => (await import('../subjects/tiercache-tiered.js')).tiercacheTieredGetHit,
+  },
+  {
+    name: GET_OR_SET,
+    role: 'tiercache',
+    packages: [
+      '@tiercache/backend-tiered',
+      '@tiercache/backend-redis',
+      '@tiercache/backend-memory',
+      'ioredis',
+    ],
+    setup: 'the tiered cache above; (await tiered.getOrSet(k, loader)).isOk()',
+    load: async () => (await import('../subjects/tiercache-tiered.js')).tiercacheTieredGetOrSetHit,
   },
   {
     name: 'bentocache',
@@ -209,6 +224,18 @@ export const tieredL1Hit: Scenario = {
         detail: `${millions(ours)} vs ${millions(floor)} ops/s`,
       },
     ];
+    const getOrSetHits = medians[GET_OR_SET]?.opsPerSec;
+    if (getOrSetHits !== undefined) {
+      const toGet = getOrSetHits / ours;
+      verdicts.push({
+        text: `tiercache tiered getOrSet hit: ${ratio(toGet)} × its get hit (target ≥ ${ratio(TARGET_GET_OR_SET_TO_GET)})`,
+        value: toGet,
+        comparedWith: TIERCACHE,
+        target: { op: '>=', value: TARGET_GET_OR_SET_TO_GET },
+        met: toGet >= TARGET_GET_OR_SET_TO_GET,
+        detail: `${millions(getOrSetHits)} vs ${millions(ours)} ops/s`,
+      });
+    }
     const best = SUBJECTS.filter((subject) => subject.role === 'peer' && medians[subject.name]).reduce<
       { name: string; opsPerSec: number } | undefined
     >((leader, subject) => {
