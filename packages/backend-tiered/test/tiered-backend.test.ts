@@ -287,10 +287,14 @@ describe('coherence across processes', () => {
     expect((await early).unwrap()).toBe('old');
   });
 
-  it('when the feed is lost, L1 is emptied and not filled again until the feed is re-armed', async () => {
+  it('with staleIfError: 0, when the feed is lost, L1 is emptied and not filled again until the feed is re-armed', async () => {
     const { l1, l2, plainWriter } = setup();
     const { feed, emit } = handFedFeed();
-    const cache = createTieredBackend({ l1: l1.driver, l2: wrap(l2.driver, { changes: feed }) });
+    const cache = createTieredBackend({
+      l1: l1.driver,
+      l2: wrap(l2.driver, { changes: feed }),
+      staleIfError: 0,
+    });
     await plainWriter.set('k', 'v');
     await cache.get('k');
     expect(l1.driver.exists('k')).toBe(true);
@@ -303,6 +307,37 @@ describe('coherence across processes', () => {
     emit({ type: 'armed' });
     expect((await cache.get('k')).unwrap()).toBe('v2');
     expect(l1.driver.exists('k')).toBe(true);
+  });
+
+  it('when the feed is lost, L1 keeps its copies but answers none: reads go to L2, and L1 is emptied once re-armed', async () => {
+    const { l1, l2, plainWriter } = setup();
+    const { feed, emit } = handFedFeed();
+    const cache = createTieredBackend({ l1: l1.driver, l2: wrap(l2.driver, { changes: feed }) });
+    await plainWriter.set('k', 'v');
+    await plainWriter.set('other', 'o');
+    await cache.getMany(['k', 'other']);
+    emit({ type: 'lost', reason: 'connection reset' });
+    expect(l1.driver.exists('k')).toBe(true); // kept for reads L2 cannot answer
+    await plainWriter.set('k', 'changed unheard');
+    const reads = l2.calls('getEntries');
+    expect((await cache.get('k')).unwrap()).toBe('changed unheard');
+    expect((await cache.getMany(['k', 'other'])).unwrap()).toEqual(
+      new Map([
+        ['k', 'changed unheard'],
+        ['other', 'o'],
+      ]),
+    );
+    expect((await cache.exists('other')).unwrap()).toBe(true);
+    expect(l2.calls('getEntries')).toBe(reads + 2);
+    expect(l2.calls('exists')).toBe(1);
+    expect(l1.driver.get('k')).toBeNull(); // contradicted by L2: never to be answered as a stale copy
+    expect(l1.driver.get('other')).toBe('o'); // L2 agreed: kept, not refreshed
+    await cache.set('other', 'mine');
+    expect(l1.driver.exists('other')).toBe(false); // our own write: the older copy goes, the new one is not kept
+    emit({ type: 'armed' });
+    expect(l1.driver.exists('other')).toBe(false);
+    expect((await cache.get('other')).unwrap()).toBe('mine');
+    expect(l1.driver.get('other')).toBe('mine');
   });
 });
 
@@ -469,10 +504,39 @@ describe('health events on the observability seam', () => {
     ]);
   });
 
-  it('a lost feed reports the loss with its reason and the emptied L1; re-arming and invalidations are reported', async () => {
+  it('a lost feed reports the loss with its reason; re-arming, the L1 emptied then, and invalidations are reported', async () => {
     const { l1, l2, plainWriter } = setup();
     const { feed, emit } = handFedFeed();
     const cache = createTieredBackend({ l1: l1.driver, l2: wrap(l2.driver, { changes: feed }) });
+    await plainWriter.set('k', 'v');
+    await cache.get('k');
+    const events = await eventsDuring(async () => {
+      emit({ type: 'keys', keys: ['k', 'other'] });
+      emit({ type: 'lost', reason: 'connection reset' });
+      emit({ type: 'armed' });
+      emit({ type: 'all' });
+    });
+    expect(events).toEqual([
+      { backend: 'tiered', type: 'invalidation', count: 2 },
+      { backend: 'tiered', type: 'feed', state: 'lost', reason: 'connection reset' },
+      { backend: 'tiered', type: 'feed', state: 'armed', reason: undefined },
+      {
+        backend: 'tiered',
+        type: 'l1-emptied',
+        reason: 'change feed re-armed: copies from before may have missed changes',
+      },
+      { backend: 'tiered', type: 'invalidation', count: 'all' },
+    ]);
+  });
+
+  it('with staleIfError: 0, a lost feed reports the emptied L1 at once', async () => {
+    const { l1, l2, plainWriter } = setup();
+    const { feed, emit } = handFedFeed();
+    const cache = createTieredBackend({
+      l1: l1.driver,
+      l2: wrap(l2.driver, { changes: feed }),
+      staleIfError: 0,
+    });
     await plainWriter.set('k', 'v');
     await cache.get('k');
     const events = await eventsDuring(async () => {
