@@ -162,6 +162,6 @@ export class ReadThrough {
   }
 }
 
-export function ttlMsOf(entry: CacheEntry): number | null {
+function ttlMsOf(entry: CacheEntry): number | null {
   return entry.ttl === null ? null : entry.ttl * 1000;
 }

@@ -30,6 +30,8 @@ function setup(options: Partial<TieredBackendOptions> = {}) {
   const { feed, emit } = handFedFeed();
   let failure: Failure;
   let calls = 0;
+  /** While set, L2 reads its answer at once but replies only once it resolves, as a slow network would. */
+  let held: Promise<void> | undefined;
   const flaky = new Proxy(l2 as CacheDriver, {
     get(object, property) {
       if (property === 'changes') return feed;
@@ -37,8 +39,12 @@ function setup(options: Partial<TieredBackendOptions> = {}) {
       if (typeof value !== 'function' || property === 'classify') return value;
       return (...args: unknown[]) => {
         calls++;
-        if (failure === undefined) return value.apply(object, args);
-        return Promise.reject(new DriverError(failure, `${failure} (the test's L2 is down)`));
+        if (failure !== undefined) {
+          return Promise.reject(new DriverError(failure, `${failure} (the test's L2 is down)`));
+        }
+        const reply = value.apply(object, args);
+        const gate = held;
+        return gate ? gate.then(() => reply) : reply;
       };
     },
   });
@@ -58,7 +64,18 @@ function setup(options: Partial<TieredBackendOptions> = {}) {
     failure = undefined;
     emit({ type: 'armed' });
   };
-  return { clock, l1, l2, cache, down, up, calls: () => calls };
+  /** Holds L2's replies back until the returned function is called. */
+  const holdReplies = () => {
+    let release: () => void = () => {};
+    held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return () => {
+      held = undefined;
+      release();
+    };
+  };
+  return { clock, l1, l2, cache, emit, down, up, holdReplies, calls: () => calls };
 }
 
 async function published(during: () => Promise<unknown>): Promise<OperationMessage[]> {
@@ -175,6 +192,51 @@ describe('stale-if-error: L2 cannot be asked', () => {
     l2.set('k', 'new', undefined); // written by someone else while this cache was not hearing
     expect(l1.exists('k')).toBe(false); // emptied on re-arming
     expect(expectOk(await cache.get('k'))).toBe('new');
+  });
+});
+
+describe('stale-if-error: the feed lost while L2 answers', () => {
+  it('L1 keeps its copies but answers none: reads go to L2, and L1 is emptied once re-armed', async () => {
+    const { cache, l1, l2, emit, calls } = setup();
+    l2.set('k', 'v', undefined);
+    l2.set('other', 'o', undefined);
+    await cache.getMany(['k', 'other']);
+    emit({ type: 'lost', reason: 'connection reset' });
+    expect(l1.exists('k')).toBe(true); // kept for reads L2 cannot answer
+    l2.set('k', 'changed unheard', undefined);
+    const asked = calls();
+    expect(expectOk(await cache.get('k'))).toBe('changed unheard');
+    expect(expectOk(await cache.getMany(['k', 'other']))).toEqual(
+      new Map([
+        ['k', 'changed unheard'],
+        ['other', 'o'],
+      ]),
+    );
+    expect(expectOk(await cache.exists('other'))).toBe(true);
+    expect(calls()).toBe(asked + 3); // each call asked L2, none was answered by L1
+    expect(l1.get('k')).toBeNull(); // contradicted by L2: never to be answered as a stale copy
+    expect(l1.get('other')).toBe('o'); // L2 agreed: kept, not refreshed
+    expectOk(await cache.set('other', 'mine'));
+    expect(l1.exists('other')).toBe(false); // our own write: the older copy goes, the new one is not kept
+    emit({ type: 'armed' });
+    expect(expectOk(await cache.get('other'))).toBe('mine');
+    expect(l1.get('other')).toBe('mine');
+  });
+
+  it('a read sent while the feed was lost and answered after it re-armed does not fill L1', async () => {
+    for (const staleIfError of [0, 60]) {
+      const { cache, l1, l2, emit, holdReplies } = setup({ staleIfError });
+      l2.set('k', 'old', undefined);
+      emit({ type: 'lost', reason: 'connection reset' });
+      const release = holdReplies();
+      const pending = cache.get('k');
+      l2.set('k', 'new', undefined); // unheard: the feed is down
+      emit({ type: 'armed' });
+      release();
+      expect(expectOk(await pending)).toBe('old');
+      expect(l1.exists('k')).toBe(false);
+      expect(expectOk(await cache.get('k'))).toBe('new');
+    }
   });
 });
 
