@@ -1,9 +1,11 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createManualClock, createMemoryDriver, createMemoryStore } from '@tiercache/backend-memory';
 import {
+  type BackendEvent,
   type CacheDriver,
   DriverError,
   driverOf,
+  EVENT_CHANNEL,
   OPERATION_CHANNEL,
   type OperationMessage,
   StaleCopy,
@@ -174,6 +176,25 @@ describe('stale-if-error: L2 cannot be asked', () => {
     expect(l1.exists('k')).toBe(false);
     expectErr(await cache.get('k'), 'CONNECTION');
     expectErr(await cache.getMany(['k']), 'CONNECTION');
+  });
+
+  it('staleIfError: 0 reports the emptied L1 as the feed is lost, not when it re-arms', async () => {
+    const { cache, emit } = setup({ staleIfError: 0 });
+    await cache.set('k', 'v');
+    const events: BackendEvent[] = [];
+    const listener = (event: unknown) => events.push(event as BackendEvent);
+    subscribe(EVENT_CHANNEL, listener);
+    try {
+      emit({ type: 'lost', reason: 'connection reset' });
+      emit({ type: 'armed' });
+    } finally {
+      unsubscribe(EVENT_CHANNEL, listener);
+    }
+    expect(events).toEqual([
+      { backend: 'tiered', type: 'feed', state: 'lost', reason: 'connection reset' },
+      { backend: 'tiered', type: 'l1-emptied', reason: 'change feed lost: connection reset' },
+      { backend: 'tiered', type: 'feed', state: 'armed', reason: undefined },
+    ]);
   });
 
   it('an L2 that answers with an error of its own (not unreachable) is not covered by a stale copy', async () => {

@@ -498,31 +498,6 @@ describe('health events on the observability seam', () => {
     ]);
   });
 
-  it('with staleIfError: 0, a lost feed reports the emptied L1 at once', async () => {
-    const { l1, l2, plainWriter } = setup();
-    const { feed, emit } = handFedFeed();
-    const cache = createTieredBackend({
-      l1: l1.driver,
-      l2: wrap(l2.driver, { changes: feed }),
-      staleIfError: 0,
-    });
-    await plainWriter.set('k', 'v');
-    await cache.get('k');
-    const events = await eventsDuring(async () => {
-      emit({ type: 'keys', keys: ['k', 'other'] });
-      emit({ type: 'lost', reason: 'connection reset' });
-      emit({ type: 'armed' });
-      emit({ type: 'all' });
-    });
-    expect(events).toEqual([
-      { backend: 'tiered', type: 'invalidation', count: 2 },
-      { backend: 'tiered', type: 'feed', state: 'lost', reason: 'connection reset' },
-      { backend: 'tiered', type: 'l1-emptied', reason: 'change feed lost: connection reset' },
-      { backend: 'tiered', type: 'feed', state: 'armed', reason: undefined },
-      { backend: 'tiered', type: 'invalidation', count: 'all' },
-    ]);
-  });
-
   it('an L1 hit and an L2 hit are told apart on the operation channel', async () => {
     const { cache, plainWriter } = setup();
     await plainWriter.set('remote', 'v');
