@@ -87,6 +87,7 @@ describe('pnpm bench --smoke', () => {
       'redis-getmany-100',
       'tiered-l1-hit',
       'outage',
+      'outage-warm',
       'getorset-stampede',
       'coherence',
     ]);
@@ -232,6 +233,21 @@ describe('pnpm bench --smoke', () => {
     }
     expect(result.verdicts[0]?.text).toMatch(
       /^tiercache tiered, Redis stopped, gets before the breaker opened: slowest .+ \(target ≤ the L2 timeout, 500 ms, \+ 10 ms of timer lateness\)$/,
+    );
+  });
+
+  it('reports a warm key answered stale with Redis killed, beside the strict Err', () => {
+    const result = scenario('outage-warm');
+    const [stale, strict] = result.subjects;
+    expect(result.subjects.map((subject) => subject.name)).toEqual([
+      'tiercache tiered',
+      'tiercache tiered (staleIfError: 0)',
+    ]);
+    expectPositive(stale?.metrics ?? {}, ['medianMs', 'p99Ms', 'values']);
+    expect(stale?.metrics).toMatchObject({ errors: 0, checkedStale: 20, checkedError: 0 });
+    expect(strict?.metrics).toMatchObject({ values: 0, checkedStale: 0, checkedError: 20 });
+    expect(result.verdicts[0]?.text).toMatch(
+      /^tiercache tiered, Redis killed, warm key: .+ median, every get answered its stale copy \(target < 1 ms\)$/,
     );
   });
 

@@ -4,6 +4,7 @@ import { getOrSetStampede } from './getorset-stampede.js';
 import { memoryGetHit } from './memory-get-hit.js';
 import { memoryPerEntry } from './memory-per-entry.js';
 import { outage } from './outage.js';
+import { outageWarm } from './outage-warm.js';
 import { redisGet64 } from './redis-get-64.js';
 import { redisGetMany100 } from './redis-getmany-100.js';
 import { redisSetTtl64 } from './redis-set-ttl-64.js';
@@ -18,6 +19,7 @@ export const SCENARIOS: readonly Scenario[] = [
   redisGetMany100,
   tieredL1Hit,
   outage,
+  outageWarm,
   getOrSetStampede,
   coherence,
 ];

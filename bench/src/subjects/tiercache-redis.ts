@@ -76,7 +76,7 @@ export const tiercacheRedisSet: RedisSetFactory = async (target, entries, ttlSec
 export const tiercacheRedisGetOrSetMany: RedisGetManyFactory = async (target, entries, batches) => {
   await seed(target, entries);
   const backend = createBackend(target);
-  const valueOf = new Map(entries.keys.map((key, i) => [key, entries.values[i] as string]));
+  const valueByKey = new Map(entries.keys.map((key, i) => [key, entries.values[i] as string]));
   let call = 0;
   const operation: Operation<Answer<'getOrSetMany'>> = {
     call: (i) => {
@@ -85,7 +85,7 @@ export const tiercacheRedisGetOrSetMany: RedisGetManyFactory = async (target, en
       const stands = new Map<string, string>();
       const keys = batch.map((key, position) => {
         if (position < batch.length - MISSING) return key;
-        stands.set(fresh + key, valueOf.get(key) as string);
+        stands.set(fresh + key, valueByKey.get(key) as string);
         return fresh + key;
       });
       let loads = 0;

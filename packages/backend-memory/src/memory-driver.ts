@@ -17,6 +17,7 @@ import {
   toKeyCount,
   watchKey,
 } from '@tiercache/core';
+import type { LRUCache } from 'lru-cache';
 import { MemoryChangeFeed } from './memory-change-feed.js';
 import { createMemoryStore, entryBytes, type MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 import { addToCounter } from './redis-integer.js';
@@ -101,8 +102,13 @@ class MemoryDriver implements LocalDriver {
 
   getEntries(keys: readonly string[]): Array<CacheEntry | null> {
     return keys.map((key) => {
-      const value = this.#read(this.keyPrefix + key);
-      return value === undefined ? null : this.#entry(key, value);
+      const fullKey = this.keyPrefix + key;
+      // lru-cache reports when the key's TTL clock started: its write time, without access tracking.
+      const status: LRUCache.Status<string, string> = {};
+      const value = this.#lru.get(fullKey, { status });
+      if (value === undefined) return null;
+      if (this.#store.activity) this.#store.recordRead(fullKey);
+      return this.#entry(key, value, status.start);
     });
   }
 
@@ -327,7 +333,8 @@ class MemoryDriver implements LocalDriver {
     }
   }
 
-  #entry(key: string, value: string): CacheEntry {
+  /** `ttlStart`: when the key's TTL clock started (its write, or its last `expire`), if it has a TTL. */
+  #entry(key: string, value: string, ttlStart: number | undefined): CacheEntry {
     const fullKey = this.keyPrefix + key;
     const remainingMs = this.#remainingMs(fullKey);
     const activity = this.#store.activity?.get(fullKey);
@@ -336,7 +343,7 @@ class MemoryDriver implements LocalDriver {
       value,
       ttl: remainingMs === null ? null : remainingMs / 1000,
       expiresAt: remainingMs === null ? null : this.#store.clock.now() + remainingMs,
-      createdAt: activity?.createdAt ?? null,
+      createdAt: activity?.createdAt ?? ttlStart ?? null,
       accessCount: activity?.accessCount ?? null,
       lastAccessedAt: activity?.lastAccessedAt ?? null,
       version: activity?.version ?? null,

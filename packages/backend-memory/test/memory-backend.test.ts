@@ -170,6 +170,15 @@ describe('access tracking', () => {
     });
     expect(expectOk(await cache.stats()).mostAccessedKeys).toEqual([]);
   });
+
+  it('is off by default, yet a key with a TTL still tells when it was written, from its TTL clock', async () => {
+    const clock = createManualClock();
+    const cache = createMemoryBackend({ clock });
+    await cache.set('k', 'v', 60);
+    const written = clock.now();
+    clock.advance(1500);
+    expect(expectOk(await cache.getEntry('k'))).toMatchObject({ createdAt: written, accessCount: null });
+  });
 });
 
 describe('shared stores', () => {

@@ -20,7 +20,7 @@ async function until(read: () => Promise<unknown>, expected: unknown): Promise<v
   expect(last).toBe(expected);
 }
 
-const valueOf = (cache: CacheBackend, key: string) => async () => expectOk(await cache.get(key));
+const readsOf = (cache: CacheBackend, key: string) => async () => expectOk(await cache.get(key));
 
 /**
  * getOrSet in full: typed values, grace copies, soft and hard timeouts, `close()`, batches, a lock shared by
@@ -96,7 +96,7 @@ export function describeLoadThrough({ make, makeSharing, elapse, slack }: Confor
       const options = { ttl: 60, grace: 60, softTimeout: 0.02 };
       expect(expectOk(await cache.getOrSet('k', slow, options))).toBe('old');
       finish('new');
-      await until(valueOf(cache, 'k'), 'new');
+      await until(readsOf(cache, 'k'), 'new');
     });
 
     it('close() settles a call whose loader never settles, with CLOSED', async () => {
@@ -197,7 +197,7 @@ export function describeLoadThrough({ make, makeSharing, elapse, slack }: Confor
       await cache.getOrSet('k', () => 'v1', options);
       await elapse(250);
       expect(expectOk(await cache.getOrSet('k', () => 'v2', options))).toBe('v1');
-      await until(valueOf(cache, 'k'), 'v2');
+      await until(readsOf(cache, 'k'), 'v2');
     });
 
     it('jitter shortens a TTL by at most its fraction, never lengthens it', async () => {
