@@ -372,7 +372,7 @@ describe('when L2 fails', () => {
   });
 
   it("with onL2Failure: 'miss', reads answer as misses instead of errors", async () => {
-    const { cache, setDown } = failingSetup('miss');
+    const { cache, setDown, clock } = failingSetup('miss');
     setDown(true);
     expect((await cache.get('k')).unwrap()).toBeNull();
     expect((await cache.getMany(['a', 'b'])).unwrap()).toEqual(
@@ -382,7 +382,11 @@ describe('when L2 fails', () => {
       ]),
     );
     expect((await cache.exists('k')).unwrap()).toBe(false);
-    expect((await cache.getOrSet('k', () => 'loaded')).isErr()).toBe(true); // the write still fails
+    // The loaded value is answered though it could not be stored, and counted as not stored.
+    expect((await cache.getOrSet('k', () => 'loaded')).unwrap()).toBe('loaded');
+    setDown(false);
+    clock.advance(1000); // past the breaker's reset
+    expect((await cache.stats()).unwrap().loadsNotStored).toBe(1);
   });
 });
 
