@@ -6,6 +6,9 @@ export default defineConfig({
   resolve: { conditions: ['@tiercache/source'] },
   ssr: { resolve: { conditions: ['@tiercache/source'] } },
   test: {
+    // Checks once, before any test file, that redis-server and redis-cli are installed (the Redis tests start
+    // their own servers); without them the run stops there, with one line saying what to install.
+    globalSetup: ['tools/redis-harness/src/global-setup.ts'],
     include: [
       'packages/*/test/**/*.test.ts',
       'examples/*/test/**/*.test.ts',
