@@ -39,18 +39,13 @@ export async function publishedPackages(root = workspaceRoot): Promise<Published
  * `workspace:*` to the version and applies `publishConfig`). Resolves with the tarballs' paths by package name.
  */
 export async function packAll(destination: string, root = workspaceRoot): Promise<Map<string, string>> {
-  await run(
-    process.execPath,
-    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'tsconfig.build.json'],
-    {
-      cwd: root,
-    },
-  );
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  await run(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { cwd: root });
+  const [pnpm = 'pnpm', ...pnpmArgs] = await pnpmCommand();
   const tarballs = new Map<string, string>();
   for (const pkg of await publishedPackages(root)) {
-    const { stdout } = await run('pnpm', ['pack', '--json', '--pack-destination', destination], {
-      cwd: pkg.dir,
-    });
+    const args = [...pnpmArgs, 'pack', '--json', '--pack-destination', destination];
+    const { stdout } = await run(pnpm, args, { cwd: pkg.dir });
     // pnpm prints the prepack script's output first; the JSON report is the last thing it prints.
     const packed: { filename: string } = JSON.parse(stdout.slice(stdout.lastIndexOf('\n{') + 1));
     tarballs.set(
@@ -59,6 +54,19 @@ export async function packAll(destination: string, root = workspaceRoot): Promis
     );
   }
   return tarballs;
+}
+
+/**
+ * pnpm as scripts/setup.mjs finds it: the one on PATH, else `npx --yes pnpm@10` (a fresh machine has only
+ * Node, and setup.mjs installed the workspace that way).
+ */
+async function pnpmCommand(): Promise<string[]> {
+  try {
+    await run('pnpm', ['--version']);
+    return ['pnpm'];
+  } catch {
+    return ['npx', '--yes', 'pnpm@10'];
+  }
 }
 
 /** What one checker said about one tarball; `ok` is false when it reported a problem. */
