@@ -32,7 +32,7 @@ beforeAll(async () => {
   // Both compilations run at once, while the other tests go on; each test awaits its own.
   typeChecks = { node16: typeCheck('node16'), bundler: typeCheck('bundler') };
   await Promise.allSettled(Object.values(typeChecks));
-}, 180_000);
+}, 240_000);
 afterAll(async () => {
   await Promise.all([packDir, scratch].map((dir) => dir && rm(dir, { recursive: true, force: true })));
 });
