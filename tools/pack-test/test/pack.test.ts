@@ -29,7 +29,7 @@ beforeAll(async () => {
   await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs.values()], {
     cwd: scratch,
   });
-  // Both compilations run at once, while the other tests go on; each test awaits its own.
+  // Both compilations run at once; each test below reads its own result.
   typeChecks = { node16: typeCheck('node16'), bundler: typeCheck('bundler') };
   await Promise.allSettled(Object.values(typeChecks));
 }, 240_000);
