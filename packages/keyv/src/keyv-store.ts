@@ -100,7 +100,7 @@ class KeyvStore extends EventEmitter implements TiercacheKeyvStore {
     if (found.isErr())
       return this.fail(
         found.error,
-        storeKeys.map(() => undefined),
+        keys.map(() => undefined),
       );
     return storeKeys.map((storeKey) => {
       const stored = found.value.get(storeKey);
@@ -186,7 +186,9 @@ class KeyvStore extends EventEmitter implements TiercacheKeyvStore {
    * what lets `clear()` delete exactly its namespace — and Keyv's own keys are stored as Keyv names them.
    */
   private storeKey(key: string): string {
-    if (!this.namespace) return key;
+    // A key that is not a string (Keyv passes one through when it adds no prefix) goes to the backend as it is,
+    // which answers INVALID_ARGUMENT: an error event, not a TypeError here.
+    if (!this.namespace || typeof key !== 'string') return key;
     const prefix = this.namespacePrefix();
     return key.startsWith(prefix) ? key : prefix + key;
   }

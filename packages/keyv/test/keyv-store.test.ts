@@ -232,6 +232,24 @@ describe('failures', () => {
     await expect(store.clear()).resolves.toBeUndefined();
   });
 
+  it('a key the backend refuses is an INVALID_ARGUMENT error event, answered as a miss', async () => {
+    const keyv = new Keyv({ store: createKeyvStore(backend) });
+    keyv.namespace = undefined;
+    const errors: CacheError[] = [];
+    keyv.on('error', (error: CacheError) => errors.push(error));
+    expect(await keyv.set('', 'v')).toBe(false);
+    // Keyv passes a key through as it is when it adds no prefix of its own.
+    const unprefixed = new Keyv({ store: createKeyvStore(backend), namespace: 'ns', useKeyPrefix: false });
+    unprefixed.on('error', (error: CacheError) => errors.push(error));
+    expect(await unprefixed.get(42 as unknown as string)).toBeUndefined();
+    expect(await keyv.get('\ud800')).toBeUndefined();
+    expect(errors.map((error) => error.code)).toEqual([
+      'INVALID_ARGUMENT',
+      'INVALID_ARGUMENT',
+      'INVALID_ARGUMENT',
+    ]);
+  });
+
   it('disconnect() leaves the backend open unless closeBackend says otherwise', async () => {
     await new Keyv({ store: createKeyvStore(backend) }).disconnect();
     expect((await backend.ping()).isOk()).toBe(true);
