@@ -25,8 +25,8 @@ const WRAP_TTL_MS = 60_000;
  */
 export async function demonstrate(redisUrl: string, log: (line: string) => void): Promise<DemoOutcome> {
   const keyPrefix = `cache-manager-keyv:${process.pid}:`;
-  const { cache, backend } = createAppCache(redisUrl, keyPrefix);
   const other = await startOtherProcess(redisUrl, keyPrefix);
+  const { cache, backend } = createAppCache(redisUrl, keyPrefix);
   let loaderCalls = 0;
   const wrapPrice = () =>
     cache.wrap(
@@ -135,7 +135,10 @@ async function startOtherProcess(redisUrl: string, keyPrefix: string) {
       exited.then(() => 'exited'),
     ]);
   const ready = await nextLine();
-  if (ready !== 'ready') throw new Error(`process B did not start (${ready})`);
+  if (ready !== 'ready') {
+    child.kill('SIGKILL');
+    throw new Error(`process B did not start (${ready})`);
+  }
   return {
     async send(command: string) {
       child.stdin?.write(`${command}\n`);
