@@ -112,7 +112,10 @@ describe('tiered over Redis: stale-if-error', () => {
     await eventually('the feed to re-arm', () => l2.changes?.armed === true);
     await writeOutside(server, 'k', 'fresh');
     // The breaker lets reads through again once its cool-down has passed (in real time).
-    await eventually('a fresh read from Redis', async () => (await cache.get('k')).unwrapOr(null) === 'fresh');
+    await eventually(
+      'a fresh read from Redis',
+      async () => (await cache.get('k')).unwrapOr(null) === 'fresh',
+    );
     const stats = expectOk(await cache.stats());
     expect(stats.staleHits).toBe(2);
     expect(stats.tiers?.l1?.staleHits).toBe(2);
