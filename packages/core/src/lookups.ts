@@ -42,7 +42,18 @@ export class Lookups {
     this.hits++;
     this.staleHits++;
     if (started !== 0)
-      publishOperation(this.#backend, operation, key, 'stale', copy.tier, 1, 0, undefined, started);
+      publishOperation(
+        this.#backend,
+        operation,
+        key,
+        'stale',
+        copy.tier,
+        1,
+        0,
+        undefined,
+        started,
+        copy.ageMs,
+      );
     return new Ok(copy.value);
   }
 

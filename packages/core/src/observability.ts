@@ -33,6 +33,8 @@ export interface OperationMessage {
   code: CacheErrorCode | undefined;
   /** Milliseconds from the call to its answer. */
   durationMs: number;
+  /** For a `stale` answer of one key: how old the copy was, in ms (since it was stored or read from the source). */
+  ageMs?: number | undefined;
 }
 
 /** A change of a backend's health or coherence, published on {@link EVENT_CHANNEL}. */
@@ -81,6 +83,7 @@ export function publishOperation(
   misses: number,
   code: CacheErrorCode | undefined,
   started: number,
+  ageMs?: number,
 ): void {
   if (!operationChannel.hasSubscribers) return;
   const message: OperationMessage = {
@@ -94,5 +97,6 @@ export function publishOperation(
     code,
     durationMs: performance.now() - started,
   };
+  if (ageMs !== undefined) message.ageMs = ageMs;
   operationChannel.publish(message);
 }

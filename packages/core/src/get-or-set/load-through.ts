@@ -229,7 +229,19 @@ export class LoadThrough {
     if (started !== 0) {
       const kind = landed.source === 'grace' ? 'stale' : landed.source === 'l2' ? 'hit' : 'miss';
       const tier = landed.source === 'loader' ? 'none' : 'l2';
-      publishOperation(this.#driver.name, operation, key, kind, tier, 0, 1, undefined, started);
+      const hits = landed.source === 'loader' ? 0 : 1;
+      publishOperation(
+        this.#driver.name,
+        operation,
+        key,
+        kind,
+        tier,
+        hits,
+        1 - hits,
+        undefined,
+        started,
+        landed.ageMs,
+      );
     }
     // The loader's own value goes to callers of the form that ran it; others (getOrSet joined by
     // getOrSetJson) read the stored text as their form reads it.
