@@ -1,8 +1,8 @@
 import diagnostics from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OPERATION_CHANNEL, type OperationMessage } from '../src/observability.js';
 import { createCache } from '../src/cache.js';
 import type { Clock } from '../src/cache-backend.js';
+import { OPERATION_CHANNEL, type OperationMessage } from '../src/observability.js';
 import { expectErr, expectOk } from '../src/testing/helpers.js';
 import { MapDriver } from './map-driver.js';
 
