@@ -1,6 +1,5 @@
-import diagnostics from 'node:diagnostics_channel';
 import { type CacheBackend, type CacheError, EVENT_CHANNEL } from '@tiercache/core';
-import { backendFixture } from '@tiercache/core/testing';
+import { backendFixture, publishedDuring } from '@tiercache/core/testing';
 import { eventually, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
 import { Redis } from 'ioredis';
 import type { Result } from 'ts-results-es';
@@ -201,19 +200,14 @@ describe('client ownership', () => {
 describe('getOrSet when Redis fails', () => {
   it('answers the loaded value when Redis is killed, counts it as not stored and says so on the seam', async () => {
     const cache = backend();
-    const events: unknown[] = [];
-    const listen = (message: unknown) => events.push(message);
-    diagnostics.subscribe(EVENT_CHANNEL, listen);
-    try {
-      await server.kill();
-      let calls = 0;
+    await server.kill();
+    let calls = 0;
+    const events = await publishedDuring(async () => {
       const [result, elapsed] = await timed(() => cache.getOrSet('k', () => `loaded ${++calls}`));
       expect(result.unwrap()).toBe('loaded 1');
       expect(elapsed).toBeLessThan(TIMEOUT_MS * 2 + MARGIN_MS);
-      expect(events).toContainEqual(expect.objectContaining({ type: 'not-stored', key: 'k' }));
-    } finally {
-      diagnostics.unsubscribe(EVENT_CHANNEL, listen);
-    }
+    }, EVENT_CHANNEL);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'not-stored', key: 'k' }));
     await server.restart();
     await eventually('the backend reconnects', async () => (await cache.ping()).isOk());
     expect((await cache.stats()).unwrap().loadsNotStored).toBe(1);

@@ -1,8 +1,7 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createManualClock, createMemoryBackend } from '@tiercache/backend-memory';
 import { createRedisBackend } from '@tiercache/backend-redis';
-import { type CacheBackend, OPERATION_CHANNEL, type OperationMessage } from '@tiercache/core';
-import { expectErr, expectOk } from '@tiercache/core/testing';
+import type { CacheBackend } from '@tiercache/core';
+import { expectErr, expectOk, publishedDuring } from '@tiercache/core/testing';
 import { eventually, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -63,14 +62,7 @@ async function warm({ cache, l1 }: Outage, key: string, value: string): Promise<
 
 /** What the operation channel reports for each call made during `during`: outcome and tier. */
 async function outcomes(during: () => Promise<unknown>): Promise<string[]> {
-  const seen: OperationMessage[] = [];
-  const listener = (message: unknown) => seen.push(message as OperationMessage);
-  subscribe(OPERATION_CHANNEL, listener);
-  try {
-    await during();
-  } finally {
-    unsubscribe(OPERATION_CHANNEL, listener);
-  }
+  const seen = await publishedDuring(during);
   return seen.map(({ operation, outcome, tier }) => `${operation} ${outcome} ${tier ?? '-'}`);
 }
 

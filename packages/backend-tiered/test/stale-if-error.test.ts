@@ -6,11 +6,9 @@ import {
   DriverError,
   driverOf,
   EVENT_CHANNEL,
-  OPERATION_CHANNEL,
-  type OperationMessage,
   StaleCopy,
 } from '@tiercache/core';
-import { expectErr, expectOk } from '@tiercache/core/testing';
+import { expectErr, expectOk, publishedDuring } from '@tiercache/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createTieredBackend, type TieredBackendOptions } from '../src/index.js';
 import { handFedFeed } from './fixtures/hand-fed-feed.js';
@@ -80,17 +78,7 @@ function setup(options: Partial<TieredBackendOptions> = {}) {
   return { clock, l1, l2, cache, emit, down, up, holdReplies, calls: () => calls };
 }
 
-async function published(during: () => Promise<unknown>): Promise<OperationMessage[]> {
-  const seen: OperationMessage[] = [];
-  const listener = (message: unknown) => seen.push(message as OperationMessage);
-  subscribe(OPERATION_CHANNEL, listener);
-  try {
-    await during();
-  } finally {
-    unsubscribe(OPERATION_CHANNEL, listener);
-  }
-  return seen;
-}
+const published = (during: () => Promise<unknown>) => publishedDuring(during);
 
 describe('stale-if-error: L2 cannot be asked', () => {
   it('a warm key answers its L1 copy: Ok, counted as a stale hit, published as stale', async () => {

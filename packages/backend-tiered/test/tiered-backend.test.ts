@@ -1,4 +1,3 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import {
   createManualClock,
   createMemoryBackend,
@@ -11,9 +10,8 @@ import {
   DriverError,
   EVENT_CHANNEL,
   type LocalDriver,
-  OPERATION_CHANNEL,
-  type OperationMessage,
 } from '@tiercache/core';
+import { publishedDuring } from '@tiercache/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createTieredBackend } from '../src/index.js';
 import { handFedFeed } from './fixtures/hand-fed-feed.js';
@@ -437,18 +435,7 @@ describe('options', () => {
 });
 
 describe('health events on the observability seam', () => {
-  /** Every event published on the seam while `body` runs. */
-  async function eventsDuring(body: () => Promise<void>): Promise<BackendEvent[]> {
-    const events: BackendEvent[] = [];
-    const listener = (message: unknown) => events.push(message as BackendEvent);
-    subscribe(EVENT_CHANNEL, listener);
-    try {
-      await body();
-    } finally {
-      unsubscribe(EVENT_CHANNEL, listener);
-    }
-    return events;
-  }
+  const eventsDuring = (body: () => Promise<void>) => publishedDuring<BackendEvent>(body, EVENT_CHANNEL);
 
   it('the breaker reports opening, its probe and closing again', async () => {
     const clock = createManualClock();
@@ -505,16 +492,11 @@ describe('health events on the observability seam', () => {
   it('an L1 hit and an L2 hit are told apart on the operation channel', async () => {
     const { cache, plainWriter } = setup();
     await plainWriter.set('remote', 'v');
-    const seen: OperationMessage[] = [];
-    const listener = (message: unknown) => seen.push(message as OperationMessage);
-    subscribe(OPERATION_CHANNEL, listener);
-    try {
+    const seen = await publishedDuring(async () => {
       await cache.get('remote');
       await cache.get('remote');
       await cache.get('absent');
-    } finally {
-      unsubscribe(OPERATION_CHANNEL, listener);
-    }
+    });
     expect(seen.map(({ outcome, tier }) => ({ outcome, tier }))).toEqual([
       { outcome: 'hit', tier: 'l2' },
       { outcome: 'hit', tier: 'l1' },

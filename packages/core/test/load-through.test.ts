@@ -1,9 +1,7 @@
-import diagnostics from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCache } from '../src/cache.js';
 import type { Clock } from '../src/cache-backend.js';
-import { OPERATION_CHANNEL, type OperationMessage } from '../src/observability.js';
-import { expectErr, expectOk } from '../src/testing/helpers.js';
+import { expectErr, expectOk, publishedDuring } from '../src/testing/helpers.js';
 import { MapDriver } from './map-driver.js';
 
 /*
@@ -145,16 +143,11 @@ describe('where a getOrSet answer came from', () => {
   it('the seam tells a hit, a load, and a stale grace copy with its age, call by call', async () => {
     const { cache } = await withGraceCopy('good');
     await vi.advanceTimersByTimeAsync(90_000);
-    const seen: OperationMessage[] = [];
-    const listen = (message: unknown) => seen.push(message as OperationMessage);
-    diagnostics.subscribe(OPERATION_CHANNEL, listen);
-    try {
+    const seen = await publishedDuring(async () => {
       await cache.getOrSet('k', () => Promise.reject(new Error('down')), { grace: 3600 });
       await cache.getOrSet('other', () => 'loaded');
       await cache.getOrSet('other', () => 'unused');
-    } finally {
-      diagnostics.unsubscribe(OPERATION_CHANNEL, listen);
-    }
+    });
     expect(seen.map(({ key, outcome, tier }) => `${key} ${outcome} ${tier}`)).toEqual([
       'k stale l2',
       'other miss none',

@@ -61,8 +61,8 @@ export class Flights {
   readonly #inFlight = new Map<string, { answer: Promise<Outcome>; startedAt: number }>();
   readonly #backOffs = new Map<string, BackOff>();
   readonly #refreshAt = new Map<string, number>();
-  readonly #closing: Promise<void>;
-  #close!: () => void;
+  /** How each waiting caller is answered `CLOSED`. */
+  readonly #waiting = new Set<() => void>();
   #closed = false;
   /** Loaded values that could not be stored: they were answered all the same. */
   notStored = 0;
@@ -71,9 +71,6 @@ export class Flights {
     this.#driver = driver;
     this.#logger = logger;
     this.#clock = clock;
-    this.#closing = new Promise((resolve) => {
-      this.#close = resolve;
-    });
   }
 
   /**
@@ -100,31 +97,36 @@ export class Flights {
     return answer;
   }
 
-  /** A caller's wait for `answer`: never past its hard timeout, never past `close()`. */
+  /**
+   * A caller's wait for `answer`: never past its hard timeout, never past `close()`. Nothing of a settled wait
+   * is left behind (no timer, no listener), however long the loader goes on.
+   */
   await(
     operation: OperationName,
     key: string,
     policy: LoadPolicy,
     answer: Promise<Outcome>,
   ): Promise<Outcome> {
-    const closed = this.#closing.then(() => this.#closedError(operation, key));
-    if (policy.hardTimeoutMs === undefined) return Promise.race([answer, closed]);
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<Outcome>((resolve) => {
-      timer = setTimeout(() => {
-        resolve(
-          this.#fallBack(operation, key, policy, () =>
-            this.#error(
-              operation,
-              key,
-              'TIMEOUT',
-              `loader took longer than the hard timeout of ${ms(policy.hardTimeoutMs)}`,
-            ),
-          ),
-        );
-      }, policy.hardTimeoutMs);
+    let onClose: (() => void) | undefined;
+    return new Promise<Outcome>((resolve) => {
+      onClose = () =>
+        resolve(this.#error(operation, key, 'CLOSED', 'backend was closed while the loader ran'));
+      this.#waiting.add(onClose);
+      const hardMs = policy.hardTimeoutMs;
+      if (hardMs !== undefined) {
+        timer = setTimeout(() => {
+          const reason = `loader took longer than the hard timeout of ${hardMs} ms`;
+          resolve(
+            this.#fallBack(operation, key, policy, () => this.#error(operation, key, 'TIMEOUT', reason)),
+          );
+        }, hardMs);
+      }
+      answer.then(resolve, (cause) => resolve(new Err(toCacheError(this.#driver, cause, operation, key))));
+    }).finally(() => {
+      clearTimeout(timer);
+      if (onClose) this.#waiting.delete(onClose);
     });
-    return Promise.race([answer, closed, timedOut]).finally(() => clearTimeout(timer));
   }
 
   /** Whether a hit on `key` should start a background reload (refresh ahead); forgets the key if so. */
@@ -142,7 +144,8 @@ export class Flights {
   /** Settles every caller still waiting with `CLOSED`; flights still running store nothing more. */
   close(): void {
     this.#closed = true;
-    this.#close();
+    for (const answerClosed of this.#waiting) answerClosed();
+    this.#waiting.clear();
   }
 
   /** Stores loaded values: the one write of getOrSet, counted and reported when it fails. */
@@ -433,10 +436,6 @@ export class Flights {
     }
   }
 
-  #closedError(operation: OperationName, key: string): Outcome {
-    return this.#error(operation, key, 'CLOSED', 'backend was closed while the loader ran');
-  }
-
   #error(operation: OperationName, key: string, code: 'TIMEOUT' | 'CLOSED', reason: string): Outcome {
     return new Err(new CacheError({ code, backend: this.#driver.name, operation, key, reason }));
   }
@@ -459,10 +458,6 @@ function bounded<K, V>(map: Map<K, V>): Map<K, V> {
     if (!oldest.done) map.delete(oldest.value);
   }
   return map;
-}
-
-function ms(value: number | undefined): string {
-  return `${value} ms`;
 }
 
 /** Turns what a loader did into a Result: a throw or rejection is `Err LOADER`, never an exception. */
