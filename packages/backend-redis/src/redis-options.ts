@@ -1,5 +1,6 @@
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { type RedisChangeFeedOptions, resolveChangeFeedOptions } from './change-feed-options.js';
+import { disconnectTimeoutFor } from './connection-end.js';
 
 export interface RedisReconnectOptions {
   /**
@@ -168,6 +169,7 @@ function connect(
     maxRetriesPerRequest: 0,
     retryStrategy: retryDelay,
     enableAutoPipelining: options.autoPipelining ?? false,
+    disconnectTimeout: disconnectTimeoutFor(commandTimeout),
   };
   if (options.url !== undefined) {
     if (!/^rediss?:\/\//.test(options.url)) {
