@@ -20,9 +20,10 @@ export interface OperationMessage {
   key: string | undefined;
   /**
    * `hit` or `miss` for lookups of one key, `ok` for anything else that succeeded, `error` otherwise (see
-   * `code`). A getMany is `ok`: its per-key hits and misses are in `hits` and `misses`.
+   * `code`). A getMany is `ok`: its per-key hits and misses are in `hits` and `misses`. `stale`: a value
+   * answered past its freshness because its source failed.
    */
-  outcome: 'hit' | 'miss' | 'ok' | 'error';
+  outcome: 'hit' | 'miss' | 'stale' | 'ok' | 'error';
   /** For lookups: the tier that answered. For getMany, the tier of its slowest part. */
   tier: Tier | undefined;
   /** Keys found and not found, for lookups (1 and 0 for a hit of one key). */
