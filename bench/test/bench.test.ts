@@ -86,6 +86,7 @@ describe('pnpm bench --smoke', () => {
       'redis-set-ttl-64',
       'redis-getmany-100',
       'tiered-l1-hit',
+      'otel-l1-hit',
       'outage',
       'getorset-stampede',
       'coherence',
@@ -203,6 +204,27 @@ describe('pnpm bench --smoke', () => {
     const [toFloor, toPeer] = result.verdicts;
     expect(toFloor?.text).toMatch(/^tiercache tiered L1 hit: \d+\.\d\d × floor \(target ≥ 0\.50\)$/);
     expect(toPeer?.text).toMatch(/^tiercache tiered L1 hit: \d+\.\d\d × best peer, .+ \(target ≥ 10\)$/);
+  });
+
+  it('reports the L1 hit with @tiercache/opentelemetry, without an SDK and with metrics, against without it', () => {
+    const result = scenario('otel-l1-hit');
+    expect(result.subjects.map((subject) => subject.name)).toEqual([
+      'tiercache tiered',
+      'tiercache tiered + opentelemetry, no SDK',
+      'tiercache tiered + opentelemetry, SDK metrics',
+    ]);
+    for (const subject of result.subjects) {
+      expectPositive(subject.metrics, ['opsPerSec', 'p50Ns', 'ratioToWithout']);
+      expect(subject.metrics.redisCommandsDuringReads, subject.name).toBeTypeOf('number');
+    }
+    expect(result.verdicts.map((verdict) => verdict.text)).toEqual([
+      expect.stringMatching(
+        /^tiercache tiered \+ opentelemetry, no SDK L1 hit: \d+\.\d\d × without the package$/,
+      ),
+      expect.stringMatching(
+        /^tiercache tiered \+ opentelemetry, SDK metrics L1 hit: \d+\.\d\d × without the package$/,
+      ),
+    ]);
   });
 
   it('reports the first and later gets of every subject with Redis stopped and killed', () => {
