@@ -20,6 +20,7 @@ import {
 import { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError } from './circuit-breaker.js';
 import { Coherence, type CoherenceChoice } from './coherence.js';
 import { FillGuard } from './fill-guard.js';
+import { HealthLog } from './health-log.js';
 import { combinedStats } from './tier-stats.js';
 
 export const NAME = 'tiered';
@@ -32,7 +33,7 @@ export interface TieredDriverSetup {
   l1TtlMs: number;
   /** How to keep L1 coherent (see the `coherence` option and {@link Coherence}). */
   coherence: CoherenceChoice;
-  /** Where the coherence mode is logged, once decided and whenever it changes. */
+  /** Where coherence, breaker and feed changes are logged (see the `logger` option). */
   logger: CacheLogger;
   /** Reads answer a miss instead of an error when L2 cannot be reached. */
   missOnFailure: boolean;
@@ -64,6 +65,7 @@ export class TieredDriver implements CacheDriver<false> {
   readonly #closeTiers: (() => Promise<void>) | undefined;
   readonly #feed: ChangeFeed | null;
   readonly #coherence: Coherence;
+  readonly #health: HealthLog;
   #l1Hits = 0;
   #l2Hits = 0;
   #misses = 0;
@@ -76,9 +78,11 @@ export class TieredDriver implements CacheDriver<false> {
     this.#l1TtlMs = setup.l1TtlMs;
     this.#missOnFailure = setup.missOnFailure;
     this.#closeTiers = setup.closeTiers;
-    this.#breaker = new CircuitBreaker(setup.breaker, setup.now, (state) =>
-      publishEvent(() => ({ backend: NAME, type: 'breaker', state })),
-    );
+    this.#health = new HealthLog(NAME, setup.l2.keyPrefix, setup.logger);
+    this.#breaker = new CircuitBreaker(setup.breaker, setup.now, (state) => {
+      publishEvent(() => ({ backend: NAME, type: 'breaker', state }));
+      this.#health.breaker(state, this.#breaker);
+    });
     this.#coherence = new Coherence(NAME, this.keyPrefix, setup.coherence, setup.logger);
     const feed = setup.coherence === 'ttl' ? null : setup.l2.changes;
     this.#feed = feed;
@@ -222,6 +226,7 @@ export class TieredDriver implements CacheDriver<false> {
         this.#reads.forgetAll();
         this.#l1.flush();
         publishEvent(() => ({ backend: NAME, type: 'feed', state: 'lost', reason: event.reason }));
+        this.#health.feedLost(event.reason);
         publishEvent(() => ({
           backend: NAME,
           type: 'l1-emptied',
@@ -230,6 +235,7 @@ export class TieredDriver implements CacheDriver<false> {
         return;
       case 'armed':
         publishEvent(() => ({ backend: NAME, type: 'feed', state: 'armed', reason: undefined }));
+        this.#health.feedArmed();
         this.#onArmed(event.reason);
         return;
     }
