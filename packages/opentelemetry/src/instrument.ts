@@ -152,7 +152,12 @@ class MetricRecorder {
     coherence: new Map(),
   };
   readonly #observed = new Map<CacheBackend, string | undefined>();
-  readonly #observeStates = (result: BatchObservableResult): void => this.#reportStates(result);
+  /** Lookups counted so far, by backend, tier and result. */
+  readonly #tallies = new Map<string, { attributes: Attributes; count: number }>();
+  readonly #observeStates = (result: BatchObservableResult): void => {
+    this.#reportStates(result);
+    this.#reportLookups(result);
+  };
   readonly #observeTiers = (result: BatchObservableResult): Promise<void> => this.#reportTiers(result);
 
   constructor(meter: Meter) {
@@ -162,7 +167,8 @@ class MetricRecorder {
       unit: 's',
       advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
     });
-    this.#lookups = meter.createCounter(METRIC.lookups, {
+    // Counted here and observed at collection: a hit then costs the SDK one record (the duration), not two.
+    this.#lookups = meter.createObservableCounter(METRIC.lookups, {
       description: 'Keys looked up, by the tier that answered and what they came to (hit, miss, stale).',
       unit: '{lookup}',
     });
@@ -194,10 +200,7 @@ class MetricRecorder {
       description: 'Bytes of keys and values (UTF-8) held in the in-process tier of each observed cache.',
       unit: 'By',
     });
-    meter.addBatchObservableCallback(
-      this.#observeStates,
-      this.#gauges.map(([, gauge]) => gauge),
-    );
+    meter.addBatchObservableCallback(this.#observeStates, this.#countedHere());
     meter.addBatchObservableCallback(this.#observeTiers, [this.#entryCount, this.#memoryUsage]);
   }
 
@@ -247,19 +250,33 @@ class MetricRecorder {
 
   stop(): void {
     this.#observed.clear();
-    this.#meter.removeBatchObservableCallback(
-      this.#observeStates,
-      this.#gauges.map(([, gauge]) => gauge),
-    );
+    this.#meter.removeBatchObservableCallback(this.#observeStates, this.#countedHere());
     this.#meter.removeBatchObservableCallback(this.#observeTiers, [this.#entryCount, this.#memoryUsage]);
   }
 
   #lookup(backend: string, tier: string, result: string, count: number): void {
-    this.#lookups.add(count, {
+    const key = `${backend}\u0000${tier}\u0000${result}`;
+    const tally = this.#tallies.get(key);
+    if (tally) {
+      tally.count += count;
+      return;
+    }
+    const attributes = {
       [ATTRIBUTE.backend]: backend,
       [ATTRIBUTE.tier]: tier,
       [ATTRIBUTE.lookupResult]: result,
-    });
+    };
+    this.#tallies.set(key, { attributes, count });
+  }
+
+  #reportLookups(result: BatchObservableResult): void {
+    for (const { attributes, count } of this.#tallies.values())
+      result.observe(this.#lookups, count, attributes);
+  }
+
+  /** The instruments observed from what this recorder keeps: the state gauges and the lookups. */
+  #countedHere(): Observable[] {
+    return [...this.#gauges.map(([, gauge]) => gauge), this.#lookups];
   }
 
   #reportStates(result: BatchObservableResult): void {
