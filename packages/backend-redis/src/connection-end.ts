@@ -42,8 +42,11 @@ export async function endConnection(client: Redis, waitMs: number, quit: boolean
     else client.once('end', () => resolve(true));
   });
   const socket = client.stream as Redis['stream'] | undefined;
+  // A client that never connected (lazy, not yet asked) has no socket, and disconnect() arms no timer.
+  const neverConnected = socket === undefined || client.status === 'wait';
   const open = socket !== undefined && !socket.destroyed;
   client.disconnect();
+  if (neverConnected) return;
   if (!open) {
     // ioredis's timer was armed after the socket's last `close`: nothing clears it, so wait it out here.
     const grace = client.options.disconnectTimeout ?? 2000;
