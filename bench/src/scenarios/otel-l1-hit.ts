@@ -68,7 +68,7 @@ export const otelL1Hit: Scenario = {
       'the same run.',
     'With no SDK the package subscribes to nothing, so the hit runs the same code as without it: the ratio ' +
       'shows the noise between processes, which the spread column measures.',
-    'With SDK metrics every hit is timed and published on the seam, and recorded on a histogram and a counter.',
+    'With SDK metrics every hit is timed, published on the seam and recorded on the duration histogram.',
   ],
   subjects: SUBJECTS,
   needsRedis: true,
