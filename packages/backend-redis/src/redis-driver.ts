@@ -176,7 +176,6 @@ class RedisDriver implements CacheDriver<false> {
   }
 }
 
-/** Redis's 1/0 integer replies (UNLINK, EXISTS, PEXPIRE of one key) as a boolean. */
 /**
  * Closes a Cluster: QUIT lets in-flight replies arrive first. Then disconnect in any case: a client that never
  * connected, or whose servers do not answer, would otherwise go on reconnecting forever.
@@ -195,6 +194,7 @@ async function closeCluster(client: Cluster, timeoutMs: number): Promise<void> {
   await withTimeout(ended, timeoutMs, () => undefined);
 }
 
+/** Redis's 1/0 integer replies (UNLINK, EXISTS, PEXPIRE of one key) as a boolean. */
 function isOne(reply: number): boolean {
   return reply === 1;
 }
