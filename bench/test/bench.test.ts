@@ -35,7 +35,8 @@ beforeAll(async () => {
   ({ stdout } = await run(process.execPath, args, { cwd: ROOT, env }));
   report = JSON.parse(await readFile(jsonPath, 'utf8')) as RunReport;
   svg = await readFile(join(dir, 'smoke.svg'), 'utf8');
-}, 60_000);
+  // Ten scenarios of up to seven subjects, each a child process: 145 s at a load average of 12 on 2 cores.
+}, 300_000);
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -86,6 +87,7 @@ describe('pnpm bench --smoke', () => {
       'redis-set-ttl-64',
       'redis-getmany-100',
       'tiered-l1-hit',
+      'otel-l1-hit',
       'outage',
       'outage-warm',
       'getorset-stampede',
@@ -204,6 +206,27 @@ describe('pnpm bench --smoke', () => {
     const [toFloor, toPeer] = result.verdicts;
     expect(toFloor?.text).toMatch(/^tiercache tiered L1 hit: \d+\.\d\d × floor \(target ≥ 0\.50\)$/);
     expect(toPeer?.text).toMatch(/^tiercache tiered L1 hit: \d+\.\d\d × best peer, .+ \(target ≥ 10\)$/);
+  });
+
+  it('reports the L1 hit with @tiercache/opentelemetry, without an SDK and with metrics, against without it', () => {
+    const result = scenario('otel-l1-hit');
+    expect(result.subjects.map((subject) => subject.name)).toEqual([
+      'tiercache tiered',
+      'tiercache tiered + opentelemetry, no SDK',
+      'tiercache tiered + opentelemetry, SDK metrics',
+    ]);
+    for (const subject of result.subjects) {
+      expectPositive(subject.metrics, ['opsPerSec', 'p50Ns', 'ratioToWithout']);
+      expect(subject.metrics.redisCommandsDuringReads, subject.name).toBeTypeOf('number');
+    }
+    expect(result.verdicts.map((verdict) => verdict.text)).toEqual([
+      expect.stringMatching(
+        /^tiercache tiered \+ opentelemetry, no SDK L1 hit: \d+\.\d\d × without the package$/,
+      ),
+      expect.stringMatching(
+        /^tiercache tiered \+ opentelemetry, SDK metrics L1 hit: \d+\.\d\d × without the package$/,
+      ),
+    ]);
   });
 
   it('reports the first and later gets of every subject with Redis stopped and killed', () => {

@@ -28,6 +28,7 @@ import { boundedIncrement } from './bounded-increment.js';
 import { RedisChangeFeed } from './change-feed.js';
 import { ANNOUNCE } from './change-message.js';
 import { masters } from './cluster-slots.js';
+import { endConnection } from './connection-end.js';
 import { countMatching, deleteMatching, type ServerFigures, serverFigures } from './keyspace.js';
 import { mgetBySlot, readEntries, setPairs } from './multi-key.js';
 import { classify as classifyRedisError, NAME } from './redis-errors.js';
@@ -218,19 +219,9 @@ class RedisDriver implements CacheDriver<false> {
     await this.changes.close();
     if (this.#closeClient) {
       const client = this.#client;
-      // QUIT lets in-flight replies arrive first. Then disconnect in any case: a client that never connected,
-      // or whose server does not answer, would otherwise go on reconnecting forever.
-      await withTimeout(
-        client.quit().catch(() => undefined),
-        this.#timeoutMs,
-        () => undefined,
-      );
-      const ended = new Promise<void>((resolve) => {
-        if (client.status === 'end') resolve();
-        else client.once('end', () => resolve());
-      });
-      client.disconnect();
-      await withTimeout(ended, this.#timeoutMs, () => undefined);
+      if (client instanceof Cluster) await closeCluster(client, this.#timeoutMs);
+      // QUIT lets in-flight replies arrive first; then the connection is ended whatever the server does.
+      else await endConnection(client, this.#timeoutMs, true);
     }
     this.#io.detach();
   }
@@ -251,6 +242,24 @@ class RedisDriver implements CacheDriver<false> {
       return new Err(toCacheError(this, cause, ANNOUNCE, undefined));
     }
   }
+}
+
+/**
+ * Closes a Cluster: QUIT lets in-flight replies arrive first. Then disconnect in any case: a client that never
+ * connected, or whose servers do not answer, would otherwise go on reconnecting forever.
+ */
+async function closeCluster(client: Cluster, timeoutMs: number): Promise<void> {
+  await withTimeout(
+    client.quit().catch(() => undefined),
+    timeoutMs,
+    () => undefined,
+  );
+  const ended = new Promise<void>((resolve) => {
+    if (client.status === 'end') resolve();
+    else client.once('end', () => resolve());
+  });
+  client.disconnect();
+  await withTimeout(ended, timeoutMs, () => undefined);
 }
 
 /** Redis's 1/0 integer replies (UNLINK, EXISTS, PEXPIRE of one key) as a boolean. */

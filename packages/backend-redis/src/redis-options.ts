@@ -1,6 +1,7 @@
 import type { GetOrSetDefaults } from '@tiercache/core';
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { type RedisChangeFeedOptions, resolveChangeFeedOptions } from './change-feed-options.js';
+import { disconnectTimeoutFor } from './connection-end.js';
 
 export interface RedisReconnectOptions {
   /**
@@ -171,6 +172,7 @@ function connect(
     maxRetriesPerRequest: 0,
     retryStrategy: retryDelay,
     enableAutoPipelining: options.autoPipelining ?? false,
+    disconnectTimeout: disconnectTimeoutFor(commandTimeout),
   };
   if (options.url !== undefined) {
     if (!/^rediss?:\/\//.test(options.url)) {

@@ -58,8 +58,12 @@ export interface TieredBackendOptions {
    */
   coherence?: CoherenceChoice | boolean;
   /**
-   * Where the coherence mode is logged, once decided and again when it changes (`info`, or `warn` when less
-   * than tracking is in force or the mode required is unavailable). Pino-compatible: pass a pino logger.
+   * Where the few things worth a line are logged. Pino-compatible: pass a pino logger. It hears:
+   *
+   * - the coherence mode, once decided and again when it changes (`info`, or `warn` when less than tracking
+   *   is in force or the mode required is unavailable);
+   * - L2's circuit opening (`warn`) and closing again (`info`): one pair per outage, however many probes;
+   * - the change feed lost, with why (`warn`: L1 is emptied), and armed again after a loss (`info`).
    * @default silent
    */
   logger?: CacheLogger;

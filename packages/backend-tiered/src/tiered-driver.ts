@@ -23,6 +23,7 @@ import {
 import { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError } from './circuit-breaker.js';
 import { Coherence, type CoherenceChoice } from './coherence.js';
 import { FillGuard } from './fill-guard.js';
+import { HealthLog } from './health-log.js';
 import { ReadThrough } from './read-through.js';
 import { StaleCopies } from './stale-copies.js';
 import { combinedStats } from './tier-stats.js';
@@ -37,7 +38,7 @@ export interface TieredDriverSetup {
   l1TtlMs: number;
   /** How to keep L1 coherent (see the `coherence` option and {@link Coherence}). */
   coherence: CoherenceChoice;
-  /** Where the coherence mode is logged, once decided and whenever it changes. */
+  /** Where coherence, breaker and feed changes are logged (see the `logger` option). */
   logger: CacheLogger;
   /** Reads answer a miss instead of an error when L2 cannot be reached. */
   missOnFailure: boolean;
@@ -71,6 +72,7 @@ export class TieredDriver implements CacheDriver<false> {
   readonly #closeTiers: (() => Promise<void>) | undefined;
   readonly #feed: ChangeFeed | null;
   readonly #coherence: Coherence;
+  readonly #health: HealthLog;
   #l1Hits = 0;
   /**
    * The change feed was lost while stale copies may be answered: L1 is kept for reads L2 cannot answer, but
@@ -85,9 +87,11 @@ export class TieredDriver implements CacheDriver<false> {
     this.keyPrefix = setup.l2.keyPrefix;
     this.#l1TtlMs = setup.l1TtlMs;
     this.#closeTiers = setup.closeTiers;
-    this.#breaker = new CircuitBreaker(setup.breaker, setup.now, (state) =>
-      publishEvent(() => ({ backend: NAME, type: 'breaker', state })),
-    );
+    this.#health = new HealthLog(NAME, setup.l2.keyPrefix, setup.logger);
+    this.#breaker = new CircuitBreaker(setup.breaker, setup.now, (state) => {
+      publishEvent(() => ({ backend: NAME, type: 'breaker', state }));
+      this.#health.breaker(state, this.#breaker);
+    });
     this.#coherence = new Coherence(NAME, this.keyPrefix, setup.coherence, setup.logger);
     const feed = setup.coherence === 'ttl' ? null : setup.l2.changes;
     this.#feed = feed;
@@ -271,11 +275,13 @@ export class TieredDriver implements CacheDriver<false> {
         this.#fills.lose();
         this.#reads.forgetAll();
         publishEvent(() => ({ backend: NAME, type: 'feed', state: 'lost', reason: event.reason }));
+        this.#health.feedLost(event.reason);
         if (this.#staleIfError) this.#untrusted = true;
         else this.#emptyL1(`change feed lost: ${event.reason}`);
         return;
       case 'armed':
         publishEvent(() => ({ backend: NAME, type: 'feed', state: 'armed', reason: undefined }));
+        this.#health.feedArmed();
         // Reads sent while the feed was down may answer values changed unheard: they must not fill L1.
         this.#disownAll();
         if (this.#untrusted) {

@@ -7,6 +7,7 @@ import {
 import {
   type BackendEvent,
   type CacheDriver,
+  type CacheLogger,
   DriverError,
   EVENT_CHANNEL,
   type LocalDriver,
@@ -501,6 +502,81 @@ describe('health events on the observability seam', () => {
       { outcome: 'hit', tier: 'l2' },
       { outcome: 'hit', tier: 'l1' },
       { outcome: 'miss', tier: 'none' },
+    ]);
+  });
+});
+
+describe('health lines in the logger', () => {
+  /** The logger's lines, kept. */
+  function recordingLogger() {
+    const lines: Array<{ level: 'warn' | 'info'; obj: Record<string, unknown>; msg: string }> = [];
+    const logger: CacheLogger = {
+      warn: (obj, msg) => lines.push({ level: 'warn', obj: obj as Record<string, unknown>, msg }),
+      info: (obj, msg) => lines.push({ level: 'info', obj: obj as Record<string, unknown>, msg }),
+    };
+    return { logger, lines };
+  }
+
+  it('an outage of L2 is one warning when the circuit opens and one line when it closes, whatever the probes', async () => {
+    const clock = createManualClock();
+    const l2 = createMemoryDriver({ clock, keyPrefix: 'app:' });
+    let down = false;
+    const flaky = wrap(l2, {
+      getEntries: (keys: readonly string[]) => (down ? unreachable() : l2.getEntries(keys)),
+    });
+    const { logger, lines } = recordingLogger();
+    const cache = createTieredBackend({
+      l2: flaky,
+      clock,
+      logger,
+      breaker: { failureThreshold: 2, resetAfterMs: 100 },
+    });
+    const before = lines.length;
+    down = true;
+    await cache.get('a');
+    await cache.get('b');
+    // Two probes that fail: half-open and open again, twice, on the seam only.
+    for (const key of ['c', 'd']) {
+      clock.advance(100);
+      expect((await cache.get(key)).isErr()).toBe(true);
+    }
+    down = false;
+    clock.advance(100);
+    expect((await cache.get('e')).isOk()).toBe(true);
+    expect(lines.slice(before)).toEqual([
+      {
+        level: 'warn',
+        obj: { backend: 'tiered', keyPrefix: 'app:', breaker: 'open', failureThreshold: 2 },
+        msg: 'tiercache: L2 circuit open after 2 consecutive failures; calls that need L2 fail at once, and one probes it every 100 ms',
+      },
+      {
+        level: 'info',
+        obj: { backend: 'tiered', keyPrefix: 'app:', breaker: 'closed' },
+        msg: 'tiercache: L2 circuit closed: L2 answers again',
+      },
+    ]);
+  });
+
+  it('a lost change feed is a warning with its reason, and its arming again a line; its first arming is not', async () => {
+    const { l1, l2 } = setup();
+    const { feed, emit } = handFedFeed();
+    const { logger, lines } = recordingLogger();
+    createTieredBackend({ l1: l1.driver, l2: wrap(l2.driver, { changes: feed }), logger });
+    // The first arming is told by the coherence line.
+    expect(lines.map((line) => line.msg)).toEqual(['tiercache: L1 is kept coherent by key tracking']);
+    emit({ type: 'lost', reason: 'connection reset' });
+    emit({ type: 'armed' });
+    expect(lines.slice(1)).toEqual([
+      {
+        level: 'warn',
+        obj: { backend: 'tiered', keyPrefix: 'app:', feed: 'lost', reason: 'connection reset' },
+        msg: 'tiercache: change feed lost (connection reset): L1 emptied, and not filled until the feed is armed again',
+      },
+      {
+        level: 'info',
+        obj: { backend: 'tiered', keyPrefix: 'app:', feed: 'armed' },
+        msg: 'tiercache: change feed armed again: L1 fills again',
+      },
     ]);
   });
 });
