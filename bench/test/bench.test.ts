@@ -97,6 +97,7 @@ describe('pnpm bench --smoke', () => {
       'lru-cache (sync)',
       'lru-cache (await)',
       'tiercache memory',
+      'tiercache memory getOrSet',
       'bentocache',
       'cache-manager',
       'cacheable',
@@ -124,8 +125,11 @@ describe('pnpm bench --smoke', () => {
       expect(subject.passes).toHaveLength(result.passes);
     }
     expect(result.subjects.find((subject) => subject.role === 'floor')?.metrics.ratioToFloor).toBe(1);
-    const [toFloor, toPeer] = result.verdicts;
+    const [toFloor, getOrSet, toPeer] = result.verdicts;
     expect(toFloor?.text).toMatch(/^tiercache memory get hit: \d+\.\d\d × floor \(target ≥ 0\.50\)$/);
+    expect(getOrSet?.text).toMatch(
+      /^tiercache memory getOrSet hit: \d+\.\d\d × its get hit \(target ≥ 0\.90\)$/,
+    );
     expect(toFloor?.target).toEqual({ op: '>=', value: 0.5 });
     expect(toFloor?.value).toBeGreaterThan(0);
     expect(toPeer?.text).toMatch(/× best peer/);
@@ -162,6 +166,7 @@ describe('pnpm bench --smoke', () => {
         'ioredis',
         'ioredis (auto-pipelined)',
         'tiercache redis',
+        'tiercache redis getOrSetMany',
         'cache-manager',
         'cacheable',
       ],
@@ -186,7 +191,11 @@ describe('pnpm bench --smoke', () => {
         expect(result.verdicts[1]?.text).toMatch(/× ioredis \(corked per tick\)$/);
       }
     }
-    expect(scenario('redis-getmany-100').verdicts[1]?.text).toMatch(/× best peer/);
+    const [, getOrSetMany, toPeer] = scenario('redis-getmany-100').verdicts;
+    expect(getOrSetMany?.text).toMatch(
+      /^tiercache redis getOrSetMany of 100, 10 missing: \d+\.\d\d × tiercache redis \(target ≥ 0\.80\)$/,
+    );
+    expect(toPeer?.text).toMatch(/× best peer/);
   });
 
   it('reports tiered L1 hits against the floor and the peers, with Redis idle during the reads', () => {
@@ -194,6 +203,7 @@ describe('pnpm bench --smoke', () => {
     expect(result.subjects.map((subject) => subject.name)).toEqual([
       'lru-cache (await)',
       'tiercache tiered',
+      'tiercache tiered getOrSet',
       'bentocache',
       'cacheable',
       'cache-manager',
@@ -203,8 +213,11 @@ describe('pnpm bench --smoke', () => {
     for (const subject of result.subjects.filter((each) => each.role !== 'floor')) {
       expect(subject.metrics.redisCommandsDuringReads, subject.name).toBeTypeOf('number');
     }
-    const [toFloor, toPeer] = result.verdicts;
+    const [toFloor, getOrSet, toPeer] = result.verdicts;
     expect(toFloor?.text).toMatch(/^tiercache tiered L1 hit: \d+\.\d\d × floor \(target ≥ 0\.50\)$/);
+    expect(getOrSet?.text).toMatch(
+      /^tiercache tiered getOrSet hit: \d+\.\d\d × its get hit \(target ≥ 0\.90\)$/,
+    );
     expect(toPeer?.text).toMatch(/^tiercache tiered L1 hit: \d+\.\d\d × best peer, .+ \(target ≥ 10\)$/);
   });
 
@@ -278,6 +291,8 @@ describe('pnpm bench --smoke', () => {
     const result = scenario('getorset-stampede');
     expect(result.subjects.map((subject) => subject.name)).toEqual([
       'tiercache tiered',
+      'tiercache tiered, lock',
+      'tiercache redis, lock',
       'tiercache redis',
       'bentocache',
       'cacheable',
@@ -291,6 +306,17 @@ describe('pnpm bench --smoke', () => {
     for (const name of ['tiercache tiered', 'tiercache redis']) {
       expect(result.subjects.find((subject) => subject.name === name)?.metrics.soloLoaderCalls, name).toBe(1);
     }
+    // With the lock, one loader run between every process, and a verdict on the wall time.
+    for (const name of ['tiercache tiered, lock', 'tiercache redis, lock']) {
+      expect(
+        result.subjects.find((subject) => subject.name === name)?.metrics.multiLoaderCallsMax,
+        name,
+      ).toBe(1);
+    }
+    expect(result.verdicts.map((verdict) => verdict.text)).toEqual([
+      expect.stringMatching(/^tiercache tiered, lock: 1 loader run across \d processes \(target 1\)/),
+      expect.stringMatching(/^tiercache redis, lock: 1 loader run across \d processes \(target 1\)/),
+    ]);
   });
 
   it('measures how soon process B sees a write made in process A, against the target', () => {

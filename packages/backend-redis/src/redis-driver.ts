@@ -152,18 +152,44 @@ class RedisDriver implements CacheDriver<false> {
     });
   }
 
-  /** One script per entry: the value, its grace copy, and the fence check when the caller held the lock. */
+  /**
+   * Without a fence, plain SETs (the value, and its grace copy when there is one): this connection's own writes
+   * are then not reported back to its change feed (tracking's NOLOOP), so a tiered L1 keeps the copy it just
+   * stored. With a fence, one script per entry checks the fence and writes both atomically; Redis reports a
+   * script's writes to the writer's own feed too, so a tiered L1 reads the value back once after a locked load.
+   */
   storeLoaded(entries: readonly LoadedEntry[], fence: LockGrant | null): Promise<boolean> {
     const storedAt = Date.now();
-    const fenceArg = fence === null ? '' : String(fence.fence);
     const client = this.#client;
     return this.#io.send(async () => {
       const replies = await Promise.all(
         entries.map(({ key, value, ttlMs, graceMs }) => {
-          const keys = [this.keyPrefix + key, this.#companion(key, 'grace'), this.#companion(key, 'fence')];
-          const grace = graceMs > 0 ? encodeGraceCopy(value, storedAt) : '';
-          const graceTtl = graceMs > 0 && ttlMs !== undefined ? ttlMs + graceMs : '';
-          return runScript(client, STORE_LOADED, keys, [fenceArg, value, ttlMs ?? '', grace, graceTtl]);
+          const fullKey = this.keyPrefix + key;
+          const graceKey = this.#companion(key, 'grace');
+          const grace = graceMs > 0 ? encodeGraceCopy(value, storedAt) : undefined;
+          const graceTtl = ttlMs === undefined ? undefined : ttlMs + graceMs;
+          if (fence === null) {
+            const writes = [
+              ttlMs === undefined ? client.set(fullKey, value) : client.set(fullKey, value, 'PX', ttlMs),
+            ];
+            if (grace !== undefined) {
+              writes.push(
+                graceTtl === undefined
+                  ? client.set(graceKey, grace)
+                  : client.set(graceKey, grace, 'PX', graceTtl),
+              );
+            }
+            return Promise.all(writes).then(() => 1);
+          }
+          const keys = [fullKey, graceKey, this.#companion(key, 'fence')];
+          const args = [
+            String(fence.fence),
+            value,
+            ttlMs ?? '',
+            grace ?? '',
+            grace === undefined ? '' : (graceTtl ?? ''),
+          ];
+          return runScript(client, STORE_LOADED, keys, args);
         }),
       );
       return replies.every((reply) => Number(reply) === 1);

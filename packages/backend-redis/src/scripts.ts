@@ -32,11 +32,11 @@ return {0, redis.call('PTTL', KEYS[1])}
 `);
 
 /**
- * KEYS: value, grace, fence. ARGV: fencing number ('' for none), value, ttl ms ('' for none), grace copy ('' for
- * none), grace copy's ttl ms ('' for none). Stores nothing and answers 0 when a newer lock was granted.
+ * KEYS: value, grace, fence. ARGV: fencing number, value, ttl ms ('' for none), grace copy ('' for none), grace
+ * copy's ttl ms ('' for none). Stores nothing and answers 0 when a newer lock was granted since.
  */
 export const STORE_LOADED = script(`
-if ARGV[1] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 if ARGV[4] ~= '' then
   if ARGV[5] == '' then redis.call('SET', KEYS[2], ARGV[4]) else redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5]) end

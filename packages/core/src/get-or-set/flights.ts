@@ -58,7 +58,8 @@ export class Flights {
   readonly #driver: CacheDriver;
   readonly #logger: CacheLogger;
   readonly #clock: Clock;
-  readonly #inFlight = new Map<string, { answer: Promise<Outcome>; startedAt: number }>();
+  /** Each key's load in flight, and until when it holds the key: its starter's hard timeout, if any. */
+  readonly #inFlight = new Map<string, { answer: Promise<Outcome>; holdsUntil: number }>();
   readonly #backOffs = new Map<string, BackOff>();
   readonly #refreshAt = new Map<string, number>();
   /** How each waiting caller is answered `CLOSED`. */
@@ -85,15 +86,12 @@ export class Flights {
     run: () => Promise<Result<LoadedText, CacheError>>,
   ): Promise<Outcome> {
     const pending = this.#inFlight.get(key);
-    const now = Date.now();
-    // A flight older than its hard timeout no longer holds the key: a loader that never settles blocks no one.
-    if (pending && (policy.hardTimeoutMs === undefined || now - pending.startedAt <= policy.hardTimeoutMs)) {
-      return pending.answer;
-    }
+    // A flight past its hard timeout no longer holds the key: a loader that never settles blocks no one.
+    if (pending && Date.now() < pending.holdsUntil) return pending.answer;
     const answer = this.#fly(operation, key, policy, ttlMs, run).finally(() => {
       if (this.#inFlight.get(key)?.answer === answer) this.#inFlight.delete(key);
     });
-    this.#inFlight.set(key, { answer, startedAt: now });
+    this.#inFlight.set(key, { answer, holdsUntil: holdsUntil(policy) });
     return answer;
   }
 
@@ -213,10 +211,7 @@ export class Flights {
     const now = Date.now();
     for (const key of keys) {
       const pending = this.#inFlight.get(key);
-      if (
-        pending &&
-        (policy.hardTimeoutMs === undefined || now - pending.startedAt <= policy.hardTimeoutMs)
-      ) {
+      if (pending && now < pending.holdsUntil) {
         answers.set(key, pending.answer);
         continue;
       }
@@ -231,7 +226,7 @@ export class Flights {
       const settled = answer.finally(() => {
         if (this.#inFlight.get(key)?.answer === settled) this.#inFlight.delete(key);
       });
-      this.#inFlight.set(key, { answer: settled, startedAt: now });
+      this.#inFlight.set(key, { answer: settled, holdsUntil: holdsUntil(policy) });
       answers.set(key, settled);
     }
     return answers;
@@ -443,6 +438,11 @@ export class Flights {
 
 function graceAnswer(copy: GraceCopy, now: number): Landed {
   return { text: copy.value, source: 'grace', ageMs: Math.max(0, now - copy.storedAt) };
+}
+
+/** Until when a flight started now under `policy` holds its key (for ever without a hard timeout). */
+function holdsUntil(policy: LoadPolicy): number {
+  return policy.hardTimeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + policy.hardTimeoutMs;
 }
 
 /** A TTL shortened at random by up to `jitter` of itself; never below 1 ms. */

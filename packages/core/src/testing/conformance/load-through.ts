@@ -77,7 +77,8 @@ export function describeLoadThrough({ make, makeSharing, elapse, slack }: Confor
       const cache = await make();
       const error = expectErr(await cache.getOrSet('k', never, { hardTimeout: 0.05 }), 'TIMEOUT');
       expect(error.message).toContain('"k"');
-      expect(expectOk(await cache.getOrSet('k', () => 'fresh', { hardTimeout: 0.05 }))).toBe('fresh');
+      // The hung load no longer holds the key: this call runs its own loader, with all the time it needs.
+      expect(expectOk(await cache.getOrSet('k', () => 'fresh', { hardTimeout: 10 }))).toBe('fresh');
     });
 
     it('a hard timeout answers the grace copy when there is one', async () => {
