@@ -1,6 +1,6 @@
 import { channel } from 'node:diagnostics_channel';
 import { createManualClock, createMemoryBackend } from '@tiercache/backend-memory';
-import { EVENT_CHANNEL, OPERATION_CHANNEL, type OperationMessage } from '@tiercache/core';
+import { EVENT_CHANNEL, OPERATION_CHANNEL } from '@tiercache/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ATTRIBUTE, instrumentTiercache, METRIC } from '../src/index.js';
 import { type Histogram, valueAt, withTelemetry } from './telemetry.js';
