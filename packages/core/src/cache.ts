@@ -105,23 +105,12 @@ class Cache implements CacheBackend {
   get(key: string): CacheResult<string | null> {
     this.#operations.get++;
     const started = observationStart();
-    const peek = this.#peek;
-    let peeked = peek !== null && started === 0 && !this.#closed && typeof key === 'string';
-    if (peek !== null && peeked) {
-      // The hit nobody observes, kept to the least work: the one path a cache must make fast. The key is
-      // checked for lone surrogates only if this process does not hold it (see CacheDriver.peek).
-      let held: string | undefined;
-      try {
-        held = peek(key);
-      } catch {
-        // A peek that fails answers nothing: the driver is asked below, and its failure, if any, is answered.
-        peeked = false;
-      }
-      if (held !== undefined) {
-        this.#lookups.hits++;
-        return Promise.resolve(new Ok(held));
-      }
+    const held = this.#held(key, started);
+    if (typeof held === 'string') {
+      this.#lookups.hits++;
+      return Promise.resolve(new Ok(held));
     }
+    const peeked = held === undefined;
     const refused = this.#refuseKey('get', key);
     if (refused) return this.#calls.refused(refused, started);
     // A local driver that was just peeked at would answer the same miss again.
@@ -290,22 +279,13 @@ class Cache implements CacheBackend {
     codec: Codec<T>,
   ): CacheResult<T> {
     const started = observationStart();
-    const peek = this.#peek;
     const policy = this.#loads.policy(operation, key, loader, options);
     if (policy instanceof CacheError) return this.#calls.refused(policy, started);
-    let peeked = false;
-    if (peek !== null && started === 0 && !this.#closed && typeof key === 'string') {
-      // The hit nobody observes, as in `get`: the key is checked only if this process does not hold it.
-      let held: string | undefined;
-      try {
-        held = peek(key);
-        peeked = true;
-      } catch {
-        held = undefined;
-      }
-      if (held !== undefined)
-        return Promise.resolve(this.#loads.held(operation, key, held, loader, policy, codec));
+    const held = this.#held(key, started);
+    if (typeof held === 'string') {
+      return Promise.resolve(this.#loads.held(operation, key, held, loader, policy, codec));
     }
+    const peeked = held === undefined;
     const refused = this.#refuseKey(operation, key);
     if (refused) return this.#calls.refused(refused, started);
     // A local driver that was just peeked at would answer the same miss: go straight to the load.
@@ -322,8 +302,9 @@ class Cache implements CacheBackend {
     codec: Codec<T>,
   ): CacheResult<Map<string, T | null>> {
     const started = observationStart();
-    if (this.#closed) return this.#calls.refused(closedError(this.name, operation), started);
-    const policy = this.#loads.policy(operation, undefined, loadMany, options);
+    const policy = this.#closed
+      ? closedError(this.name, operation)
+      : this.#loads.policy(operation, undefined, loadMany, options);
     if (policy instanceof CacheError) return this.#calls.refused(policy, started);
     return this.#loads.many(operation, keys, loadMany, policy, codec, started);
   }
@@ -390,6 +371,23 @@ class Cache implements CacheBackend {
   }
 
   // ---- the shared steps of every operation ----
+
+  /**
+   * The hit nobody observes, kept to the least work: the one path a cache must make fast. What this process
+   * holds for `key` (see CacheDriver.peek): the value, `undefined` when it holds none, `null` when it was not
+   * asked (no peek, an observed call, a closed cache, a key that is not a string, or a peek that failed: the
+   * driver is then asked, and its failure, if any, answered). The key is checked for lone surrogates only if
+   * this process does not hold it.
+   */
+  #held(key: unknown, started: number): string | undefined | null {
+    const peek = this.#peek;
+    if (peek === null || started !== 0 || this.#closed || typeof key !== 'string') return null;
+    try {
+      return peek(key);
+    } catch {
+      return null;
+    }
+  }
 
   /** getMany and getEntries: distinct keys read in one driver call, answered by key in the order asked. */
   #lookUpMany<T>(

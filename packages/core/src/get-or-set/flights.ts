@@ -6,7 +6,6 @@ import {
   type GraceCopy,
   type LoadedEntry,
   type LockGrant,
-  type LockRefusal,
   StaleCopy,
   toCacheError,
 } from '../driver.js';
@@ -14,6 +13,7 @@ import type { CacheLogger } from '../logger.js';
 import { publishEvent } from '../observability.js';
 import type { Codec } from './codecs.js';
 import type { LoadPolicy } from './load-policy.js';
+import { loadUnderLock } from './lock-protocol.js';
 
 /** A loader's value and the text stored for it, by the codec of the form that ran it. */
 export interface LoadedText {
@@ -44,8 +44,6 @@ interface BackOff {
 }
 
 const MAX_TRACKED_KEYS = 10_000;
-/** Extra wait past a lock's expiry before looking again: the holder's last write may be in flight. */
-const LOCK_MARGIN_MS = 20;
 
 /**
  * getOrSet's miss path, the same for every backend and every form (text, JSON, batches): one loader run per
@@ -275,7 +273,15 @@ export class Flights {
     const backingOff = policy.graceMs > 0 ? this.backingOff(key) : undefined;
     if (backingOff) return new Ok(backingOff);
     if (policy.lockTtlMs === undefined) return this.#loadAndStore(operation, key, policy, ttlMs, run, null);
-    return this.#lockedLoad(operation, key, policy, policy.lockTtlMs, ttlMs, run);
+    return loadUnderLock<Outcome>(this.#driver, key, policy.lockTtlMs, {
+      ask: (call) => this.#ask(operation, key, call),
+      read: async () => {
+        const landed = await this.#read(operation, key);
+        return landed && new Ok(landed);
+      },
+      load: (grant) => this.#loadAndStore(operation, key, policy, ttlMs, run, grant),
+      closed: () => this.#closed,
+    });
   }
 
   /**
@@ -342,63 +348,6 @@ export class Flights {
     if (!copy) return failure();
     this.backOff(key, copy, policy);
     return new Ok(graceAnswer(copy, this.#clock.now()));
-  }
-
-  /**
-   * One loader across processes: the process granted the lock loads and stores (fenced); the others wait to be
-   * woken by the change feed (or for the lock to expire), and read what was stored. A waiter that has waited two
-   * lock lives without a value loads by itself rather than hang.
-   */
-  async #lockedLoad(
-    operation: OperationName,
-    key: string,
-    policy: LoadPolicy,
-    lockTtlMs: number,
-    ttlMs: number | undefined,
-    run: () => Promise<Result<LoadedText, CacheError>>,
-  ): Promise<Outcome> {
-    const deadline = Date.now() + 2 * lockTtlMs;
-    // A change heard while the lock was being asked for must not be lost: it may be the holder's last word.
-    let changed = false;
-    let wake: (() => void) | undefined;
-    const stopWatching = this.#driver.watch(key, () => {
-      changed = true;
-      wake?.();
-    });
-    try {
-      for (;;) {
-        changed = false;
-        const asked = await this.#ask(operation, key, () => this.#driver.lock(key, lockTtlMs));
-        // A store that cannot lock (down, refused) does not stop the load: the lock only saves work.
-        if (asked.isErr()) return this.#loadAndStore(operation, key, policy, ttlMs, run, null);
-        const lock: LockGrant | LockRefusal = asked.value;
-        if (lock.held) {
-          try {
-            const landed = await this.#read(operation, key);
-            if (landed) return new Ok(landed);
-            return await this.#loadAndStore(operation, key, policy, ttlMs, run, lock);
-          } finally {
-            if (!this.#closed) void this.#ask(operation, key, () => this.#driver.unlock(key, lock));
-          }
-        }
-        const waitMs = Math.min(lock.remainingMs + LOCK_MARGIN_MS, deadline - Date.now());
-        if (waitMs <= 0 || this.#closed) return this.#loadAndStore(operation, key, policy, ttlMs, run, null);
-        if (!changed) {
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, waitMs);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wake = undefined;
-        }
-        const landed = await this.#read(operation, key);
-        if (landed) return new Ok(landed);
-      }
-    } finally {
-      stopWatching?.();
-    }
   }
 
   /** The value another holder stored, if it is there now. */
