@@ -218,6 +218,8 @@ class MemoryDriver implements LocalDriver {
   }
 
   lock(key: string, ttlMs: number): LockGrant | LockRefusal {
+    // As in Redis: a value stored meanwhile leaves nothing to load and nothing to wait for.
+    if (this.#lru.has(this.keyPrefix + key)) return { held: false, remainingMs: 0 };
     const lockKey = this.keyPrefix + this.#companion(key, 'lock');
     const remainingMs = this.#remainingMs(lockKey);
     if (remainingMs !== null) return { held: false, remainingMs };

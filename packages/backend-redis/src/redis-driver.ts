@@ -207,7 +207,7 @@ class RedisDriver implements CacheDriver<false> {
 
   lock(key: string, ttlMs: number): Promise<LockGrant | LockRefusal> {
     const token = randomUUID();
-    const keys = [this.#companion(key, 'lock'), this.#companion(key, 'fence')];
+    const keys = [this.#companion(key, 'lock'), this.#companion(key, 'fence'), this.keyPrefix + key];
     return this.#io
       .send(() => runScript(this.#client, LOCK, keys, [token, ttlMs, ttlMs * FENCE_LIVES]))
       .then((reply) => {

@@ -18,11 +18,13 @@ export function script(source: string): Script {
 }
 
 /**
- * KEYS: lock, fence. ARGV: token, lock ms, fence ms. Takes the lock if free and answers {1, fencing number};
- * answers {0, the holder's remaining ms} otherwise. The fencing number grows with every grant and outlives the
- * lock, so a holder whose lock expired is told apart from the one that took over.
+ * KEYS: lock, fence, value. ARGV: token, lock ms, fence ms. Answers {0, 0} when the value is there already (a
+ * holder just stored it: nothing to load, nothing to wait for); takes the lock if free and answers {1, fencing
+ * number}; answers {0, the holder's remaining ms} otherwise. The fencing number grows with every grant and
+ * outlives the lock, so a holder whose lock expired is told apart from the one that took over.
  */
 export const LOCK = script(`
+if redis.call('EXISTS', KEYS[3]) == 1 then return {0, 0} end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   local fence = redis.call('INCR', KEYS[2])
   redis.call('PEXPIRE', KEYS[2], ARGV[3])

@@ -142,9 +142,9 @@ export interface CacheDriver<Local extends boolean = boolean> {
   /** The grace copies of distinct keys, in the order asked, `null` where there is none. */
   readGrace(keys: readonly string[]): DriverAnswer<Array<GraceCopy | null>, Local>;
   /**
-   * Takes the loader's lock on `key` for `ttlMs` if no one holds it: a grant carries a random token (to release
-   * only one's own lock) and a fencing number that grows with every grant on the key. A refusal says how long
-   * the holder's lock still lives.
+   * Takes the loader's lock on `key` for `ttlMs` if no one holds it and the key holds no value: a grant carries
+   * a random token (to release only one's own lock) and a fencing number that grows with every grant on the
+   * key. A refusal says how long the holder's lock still lives, 0 when the key holds a value already (read it).
    */
   lock(key: string, ttlMs: number): DriverAnswer<LockGrant | LockRefusal, Local>;
   /** Releases `grant`'s lock if it is still the holder's, and tells waiting processes to look again. */

@@ -219,13 +219,16 @@ export class Flights {
     }
     if (toLoad.length === 0) return answers;
     const loaded = this.#loadBatch(operation, toLoad, policy, ttlMs, runMany);
+    // Callers are answered as soon as the loader has; the keys stay in flight until the batch is stored, so
+    // that no one in this process loads them again meanwhile.
+    const stored = loaded.then((batch) => batch.stored);
     for (const key of toLoad) {
-      const answer: Promise<Outcome> = loaded.then((byKey) => byKey.get(key) ?? new Ok(null));
-      const settled = answer.finally(() => {
-        if (this.#inFlight.get(key)?.answer === settled) this.#inFlight.delete(key);
+      const answer: Promise<Outcome> = loaded.then(({ byKey }) => byKey.get(key) ?? new Ok(null));
+      void stored.finally(() => {
+        if (this.#inFlight.get(key)?.answer === answer) this.#inFlight.delete(key);
       });
-      this.#inFlight.set(key, { answer: settled, holdsUntil: holdsUntil(policy) });
-      answers.set(key, settled);
+      this.#inFlight.set(key, { answer, holdsUntil: holdsUntil(policy) });
+      answers.set(key, answer);
     }
     return answers;
   }
@@ -236,7 +239,7 @@ export class Flights {
     policy: LoadPolicy,
     ttlMs: number | undefined,
     runMany: (keys: string[]) => Promise<Result<Map<string, LoadedText>, CacheError>>,
-  ): Promise<Map<string, Outcome>> {
+  ): Promise<{ byKey: Map<string, Outcome>; stored: Promise<void> }> {
     const answers = new Map<string, Outcome>();
     const result = await runMany(keys);
     if (result.isErr()) {
@@ -247,7 +250,7 @@ export class Flights {
         if (copy) this.backOff(key, copy, policy);
         answers.set(key, copy ? new Ok(graceAnswer(copy, this.#clock.now())) : failure);
       });
-      return answers;
+      return { byKey: answers, stored: Promise.resolve() };
     }
     const entries: LoadedEntry[] = [];
     for (const [key, loaded] of result.value) {
@@ -259,8 +262,7 @@ export class Flights {
       });
       answers.set(key, new Ok({ ...loaded, source: 'loader' }));
     }
-    await this.store(operation, entries, policy, null);
-    return answers;
+    return { byKey: answers, stored: this.store(operation, entries, policy, null) };
   }
 
   async #fly(

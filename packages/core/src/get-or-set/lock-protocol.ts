@@ -44,11 +44,18 @@ export async function loadUnderLock<T>(
       if (asked.isErr()) return await flight.load(null);
       const lock: LockGrant | LockRefusal = asked.value;
       if (lock.held) {
+        // The store granted it only because the key holds no value: load, store (fenced), release.
         try {
-          return (await flight.read()) ?? (await flight.load(lock));
+          return await flight.load(lock);
         } finally {
           if (!flight.closed()) void flight.ask(() => driver.unlock(key, lock));
         }
+      }
+      // Nothing to wait for: the value is there (stored between our miss and our ask).
+      if (lock.remainingMs === 0) {
+        const landed = await flight.read();
+        if (landed !== undefined) return landed;
+        continue;
       }
       const waitMs = Math.min(lock.remainingMs + LOCK_MARGIN_MS, deadline - Date.now());
       if (waitMs <= 0 || flight.closed()) return await flight.load(null);

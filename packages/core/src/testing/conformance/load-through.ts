@@ -187,6 +187,9 @@ export function describeLoadThrough({ make, makeSharing, elapse, slack }: Confor
       expect(await driver.storeLoaded(entry('late'), late)).toBe(false);
       expect(expectOk(await cache.get('k'))).toBe('newer');
       await driver.unlock('k', newer);
+      // A key that holds a value is not locked again: there is nothing to load.
+      expect(await driver.lock('k', 100)).toEqual({ held: false, remainingMs: 0 });
+      expectOk(await cache.delete('k'));
       expect(await driver.lock('k', 100)).toMatchObject({ held: true });
     });
   });
