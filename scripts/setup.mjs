@@ -1,14 +1,16 @@
 // Makes a fresh clone ready to run: installs the workspace's dependencies with pnpm when they are missing or
-// older than the lockfile. `npm run demo` and `npm test` call it first, so a newcomer needs only Node 20.
+// older than the lockfile. `npm run demo` and `npm test` call it first, so a newcomer needs only Node.js (^20.19.0 or >=22.12.0).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const [major] = process.versions.node.split('.').map(Number);
-if (major < 20) {
-  console.error(`tiercache needs Node.js 20 or newer; this is ${process.version}.`);
+// The packages are ESM only, and CommonJS callers require() them: Node.js 20.19 and 22.12 are the first of
+// their lines that can (the packaging test proves it), hence the same range as the packages' `engines`.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19) || (major === 22 && minor < 12) || major === 21) {
+  console.error(`tiercache needs Node.js ^20.19.0 or >=22.12.0; this is ${process.version}.`);
   process.exit(1);
 }
 

@@ -35,7 +35,8 @@ beforeAll(async () => {
   ({ stdout } = await run(process.execPath, args, { cwd: ROOT, env }));
   report = JSON.parse(await readFile(jsonPath, 'utf8')) as RunReport;
   svg = await readFile(join(dir, 'smoke.svg'), 'utf8');
-}, 60_000);
+  // Ten scenarios of up to seven subjects, each a child process: 145 s at a load average of 12 on 2 cores.
+}, 300_000);
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -86,7 +87,9 @@ describe('pnpm bench --smoke', () => {
       'redis-set-ttl-64',
       'redis-getmany-100',
       'tiered-l1-hit',
+      'otel-l1-hit',
       'outage',
+      'outage-warm',
       'getorset-stampede',
       'coherence',
     ]);
@@ -94,6 +97,7 @@ describe('pnpm bench --smoke', () => {
       'lru-cache (sync)',
       'lru-cache (await)',
       'tiercache memory',
+      'tiercache memory getOrSet',
       'bentocache',
       'cache-manager',
       'cacheable',
@@ -121,8 +125,11 @@ describe('pnpm bench --smoke', () => {
       expect(subject.passes).toHaveLength(result.passes);
     }
     expect(result.subjects.find((subject) => subject.role === 'floor')?.metrics.ratioToFloor).toBe(1);
-    const [toFloor, toPeer] = result.verdicts;
+    const [toFloor, getOrSet, toPeer] = result.verdicts;
     expect(toFloor?.text).toMatch(/^tiercache memory get hit: \d+\.\d\d × floor \(target ≥ 0\.50\)$/);
+    expect(getOrSet?.text).toMatch(
+      /^tiercache memory getOrSet hit: \d+\.\d\d × its get hit \(target ≥ 0\.90\)$/,
+    );
     expect(toFloor?.target).toEqual({ op: '>=', value: 0.5 });
     expect(toFloor?.value).toBeGreaterThan(0);
     expect(toPeer?.text).toMatch(/× best peer/);
@@ -159,6 +166,7 @@ describe('pnpm bench --smoke', () => {
         'ioredis',
         'ioredis (auto-pipelined)',
         'tiercache redis',
+        'tiercache redis getOrSetMany',
         'cache-manager',
         'cacheable',
       ],
@@ -183,7 +191,11 @@ describe('pnpm bench --smoke', () => {
         expect(result.verdicts[1]?.text).toMatch(/× ioredis \(corked per tick\)$/);
       }
     }
-    expect(scenario('redis-getmany-100').verdicts[1]?.text).toMatch(/× best peer/);
+    const [, getOrSetMany, toPeer] = scenario('redis-getmany-100').verdicts;
+    expect(getOrSetMany?.text).toMatch(
+      /^tiercache redis getOrSetMany of 100, 10 missing: \d+\.\d\d × tiercache redis \(target ≥ 0\.80\)$/,
+    );
+    expect(toPeer?.text).toMatch(/× best peer/);
   });
 
   it('reports tiered L1 hits against the floor and the peers, with Redis idle during the reads', () => {
@@ -191,6 +203,7 @@ describe('pnpm bench --smoke', () => {
     expect(result.subjects.map((subject) => subject.name)).toEqual([
       'lru-cache (await)',
       'tiercache tiered',
+      'tiercache tiered getOrSet',
       'bentocache',
       'cacheable',
       'cache-manager',
@@ -200,9 +213,33 @@ describe('pnpm bench --smoke', () => {
     for (const subject of result.subjects.filter((each) => each.role !== 'floor')) {
       expect(subject.metrics.redisCommandsDuringReads, subject.name).toBeTypeOf('number');
     }
-    const [toFloor, toPeer] = result.verdicts;
+    const [toFloor, getOrSet, toPeer] = result.verdicts;
     expect(toFloor?.text).toMatch(/^tiercache tiered L1 hit: \d+\.\d\d × floor \(target ≥ 0\.50\)$/);
+    expect(getOrSet?.text).toMatch(
+      /^tiercache tiered getOrSet hit: \d+\.\d\d × its get hit \(target ≥ 0\.90\)$/,
+    );
     expect(toPeer?.text).toMatch(/^tiercache tiered L1 hit: \d+\.\d\d × best peer, .+ \(target ≥ 10\)$/);
+  });
+
+  it('reports the L1 hit with @tiercache/opentelemetry, without an SDK and with metrics, against without it', () => {
+    const result = scenario('otel-l1-hit');
+    expect(result.subjects.map((subject) => subject.name)).toEqual([
+      'tiercache tiered',
+      'tiercache tiered + opentelemetry, no SDK',
+      'tiercache tiered + opentelemetry, SDK metrics',
+    ]);
+    for (const subject of result.subjects) {
+      expectPositive(subject.metrics, ['opsPerSec', 'p50Ns', 'ratioToWithout']);
+      expect(subject.metrics.redisCommandsDuringReads, subject.name).toBeTypeOf('number');
+    }
+    expect(result.verdicts.map((verdict) => verdict.text)).toEqual([
+      expect.stringMatching(
+        /^tiercache tiered \+ opentelemetry, no SDK L1 hit: \d+\.\d\d × without the package$/,
+      ),
+      expect.stringMatching(
+        /^tiercache tiered \+ opentelemetry, SDK metrics L1 hit: \d+\.\d\d × without the package$/,
+      ),
+    ]);
   });
 
   it('reports the first and later gets of every subject with Redis stopped and killed', () => {
@@ -235,10 +272,27 @@ describe('pnpm bench --smoke', () => {
     );
   });
 
+  it('reports a warm key answered stale with Redis killed, beside the strict Err', () => {
+    const result = scenario('outage-warm');
+    const [stale, strict] = result.subjects;
+    expect(result.subjects.map((subject) => subject.name)).toEqual([
+      'tiercache tiered',
+      'tiercache tiered (staleIfError: 0)',
+    ]);
+    expectPositive(stale?.metrics ?? {}, ['medianMs', 'p99Ms', 'values']);
+    expect(stale?.metrics).toMatchObject({ errors: 0, checkedStale: 20, checkedError: 0 });
+    expect(strict?.metrics).toMatchObject({ values: 0, checkedStale: 0, checkedError: 20 });
+    expect(result.verdicts[0]?.text).toMatch(
+      /^tiercache tiered, Redis killed, warm key: .+ median, every get answered its stale copy \(target < 1 ms\)$/,
+    );
+  });
+
   it('counts loader calls and the time until every caller has a value, in 1 and in 4 processes', () => {
     const result = scenario('getorset-stampede');
     expect(result.subjects.map((subject) => subject.name)).toEqual([
       'tiercache tiered',
+      'tiercache tiered, lock',
+      'tiercache redis, lock',
       'tiercache redis',
       'bentocache',
       'cacheable',
@@ -252,6 +306,17 @@ describe('pnpm bench --smoke', () => {
     for (const name of ['tiercache tiered', 'tiercache redis']) {
       expect(result.subjects.find((subject) => subject.name === name)?.metrics.soloLoaderCalls, name).toBe(1);
     }
+    // With the lock, one loader run between every process, and a verdict on the wall time.
+    for (const name of ['tiercache tiered, lock', 'tiercache redis, lock']) {
+      expect(
+        result.subjects.find((subject) => subject.name === name)?.metrics.multiLoaderCallsMax,
+        name,
+      ).toBe(1);
+    }
+    expect(result.verdicts.map((verdict) => verdict.text)).toEqual([
+      expect.stringMatching(/^tiercache tiered, lock: 1 loader run across \d processes \(target 1\)/),
+      expect.stringMatching(/^tiercache redis, lock: 1 loader run across \d processes \(target 1\)/),
+    ]);
   });
 
   it('measures how soon process B sees a write made in process A, against the target', () => {

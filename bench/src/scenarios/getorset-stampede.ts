@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { adminClient, benchRedisUrl, deletePrefix, newTarget, type RedisTarget } from '../bench-redis.js';
 import { median } from '../measure.js';
-import type { Metrics, ProfileName, Scenario, SubjectDefinition } from '../scenario.js';
+import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from '../scenario.js';
 import type { GetOrSetClient, GetOrSetFactory } from '../subjects/subject-contracts.js';
 import { type Channel, startWorker, type Worker } from '../worker-process.js';
 
@@ -18,7 +18,9 @@ const PROCESSES: Record<ProfileName, number> = { full: 4, quick: 4, smoke: 2 };
 /** Workers start together at a moment this far ahead, so every process is ready and waiting for it. */
 const START_LEAD_MS = 50;
 
-const ROUNDS: Record<ProfileName, number> = { full: 5, quick: 1, smoke: 1 };
+const ROUNDS: Record<ProfileName, number> = { full: 5, quick: 3, smoke: 1 };
+/** With `lock`, every caller in every process has its value within this many loader times (issue figure). */
+const TARGET_WALL_RATIO = 1.3;
 
 interface StampedeSubject extends SubjectDefinition {
   load(): Promise<GetOrSetFactory>;
@@ -32,6 +34,21 @@ const SUBJECTS: readonly StampedeSubject[] = [
     setup:
       'createTieredBackend({ l1, l2: createRedisBackend({ url, keyPrefix }) }); await tiered.getOrSet(k, loader, { ttl: 60 })',
     load: async () => (await import('../subjects/tiercache-tiered.js')).tiercacheTieredGetOrSet,
+  },
+  {
+    name: 'tiercache tiered, lock',
+    role: 'tiercache',
+    packages: ['@tiercache/backend-tiered', '@tiercache/backend-redis', 'ioredis'],
+    setup: 'as above; await tiered.getOrSet(k, loader, { ttl: 60, lock: true })',
+    load: async () => (await import('../subjects/tiercache-tiered.js')).tiercacheTieredLockedGetOrSet,
+  },
+  {
+    name: 'tiercache redis, lock',
+    role: 'tiercache',
+    packages: ['@tiercache/backend-redis', 'ioredis'],
+    setup:
+      'createRedisBackend({ url, keyPrefix }); await backend.getOrSet(k, loader, { ttl: 60, lock: true })',
+    load: async () => (await import('../subjects/tiercache-redis.js')).tiercacheRedisLockedGetOrSet,
   },
   {
     name: 'tiercache redis',
@@ -279,6 +296,21 @@ export const getOrSetStampede: Scenario = {
         `Across ${processes} processes, fewer than ${processes} loader calls in every round for: ${acrossProcesses.join(', ')}.`,
       );
     }
-    return { derived: {}, verdicts: [], notes };
+    const verdicts: Verdict[] = [];
+    for (const name of ['tiercache tiered, lock', 'tiercache redis, lock']) {
+      const metrics = medians[name];
+      if (!metrics) continue;
+      const calls = metrics.multiLoaderCallsMax ?? 0;
+      const wall = (metrics.multiMs ?? 0) / LOADER_MS;
+      verdicts.push({
+        text: `${name}: ${count(calls)} loader run${calls === 1 ? '' : 's'} across ${processes} processes (target 1), every caller answered in ${wall.toFixed(2)} × the loader's ${LOADER_MS} ms (target ≤ ${TARGET_WALL_RATIO})`,
+        value: wall,
+        comparedWith: `the loader's own ${LOADER_MS} ms`,
+        target: { op: '<=', value: TARGET_WALL_RATIO },
+        met: calls === 1 && wall <= TARGET_WALL_RATIO,
+        detail: `max ${count(calls)} loader runs; ${milliseconds(metrics.multiMs ?? 0)} median, ${milliseconds(metrics.multiMsMax ?? 0)} max`,
+      });
+    }
+    return { derived: {}, verdicts, notes };
   },
 };

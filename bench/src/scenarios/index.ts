@@ -3,7 +3,9 @@ import { coherence } from './coherence.js';
 import { getOrSetStampede } from './getorset-stampede.js';
 import { memoryGetHit } from './memory-get-hit.js';
 import { memoryPerEntry } from './memory-per-entry.js';
+import { otelL1Hit } from './otel-l1-hit.js';
 import { outage } from './outage.js';
+import { outageWarm } from './outage-warm.js';
 import { redisGet64 } from './redis-get-64.js';
 import { redisGetMany100 } from './redis-getmany-100.js';
 import { redisSetTtl64 } from './redis-set-ttl-64.js';
@@ -17,7 +19,9 @@ export const SCENARIOS: readonly Scenario[] = [
   redisSetTtl64,
   redisGetMany100,
   tieredL1Hit,
+  otelL1Hit,
   outage,
+  outageWarm,
   getOrSetStampede,
   coherence,
 ];

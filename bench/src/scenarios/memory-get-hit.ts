@@ -28,6 +28,9 @@ export const FLOOR = 'lru-cache (await)';
 export const TIERCACHE = 'tiercache memory';
 /** The issue's target: a hit costs at most twice what the floor costs. */
 const TARGET_RATIO_TO_FLOOR = 0.5;
+/** getOrSet's hit path, against get's in the same run (the getOrSet issue's figure). */
+const GET_OR_SET = 'tiercache memory getOrSet';
+const TARGET_GET_OR_SET_TO_GET = 0.9;
 
 interface GetHitSubject extends SubjectDefinition {
   load(): Promise<GetHitFactory>;
@@ -54,6 +57,13 @@ const SUBJECTS: readonly GetHitSubject[] = [
     packages: ['@tiercache/backend-memory', '@tiercache/core'],
     setup: `createMemoryBackend({ maxEntries: ${CAPACITY} }); (await backend.get(k)).isOk()`,
     load: async () => (await import('../subjects/tiercache-memory.js')).tiercacheMemoryGetHit,
+  },
+  {
+    name: GET_OR_SET,
+    role: 'tiercache',
+    packages: ['@tiercache/backend-memory', '@tiercache/core'],
+    setup: `createMemoryBackend({ maxEntries: ${CAPACITY} }); (await backend.getOrSet(k, loader)).isOk()`,
+    load: async () => (await import('../subjects/tiercache-memory.js')).tiercacheMemoryGetOrSetHit,
   },
   {
     name: 'bentocache',
@@ -177,6 +187,18 @@ export const memoryGetHit: Scenario = {
         detail: `${millions(ours)} vs ${millions(floor)} ops/s`,
       },
     ];
+    const getOrSetHits = medians[GET_OR_SET]?.opsPerSec;
+    if (getOrSetHits !== undefined) {
+      const toGet = getOrSetHits / ours;
+      verdicts.push({
+        text: `tiercache memory getOrSet hit: ${ratio(toGet)} × its get hit (target ≥ ${ratio(TARGET_GET_OR_SET_TO_GET)})`,
+        value: toGet,
+        comparedWith: TIERCACHE,
+        target: { op: '>=', value: TARGET_GET_OR_SET_TO_GET },
+        met: toGet >= TARGET_GET_OR_SET_TO_GET,
+        detail: `${millions(getOrSetHits)} vs ${millions(ours)} ops/s`,
+      });
+    }
     const peers = SUBJECTS.filter((subject) => subject.role === 'peer' && medians[subject.name]);
     const best = peers.reduce<{ name: string; opsPerSec: number } | undefined>((leader, subject) => {
       const opsPerSec = medians[subject.name]?.opsPerSec as number;

@@ -47,6 +47,8 @@ export interface RedisCallSpec {
   target: number;
   /** Unit of one call in the table and chart: `ops` or `batches`. */
   unit: string;
+  /** Other tiercache subjects held to a ratio of the main one, e.g. getOrSetMany against getMany. */
+  related?: ReadonlyArray<{ subject: string; label: string; target: number }>;
 }
 
 const thousands = (value: number): string => `${(value / 1e3).toFixed(1)} k`;
@@ -152,6 +154,18 @@ export function defineRedisCallScenario(spec: RedisCallSpec): Scenario {
           detail: `${thousands(ours)} vs ${thousands(floor.opsPerSec)} ${spec.unit}/s of ${floor.name}`,
         },
       ];
+      for (const { subject, label, target } of spec.related ?? []) {
+        const theirs = medians[subject]?.opsPerSec;
+        if (theirs === undefined) continue;
+        verdicts.push({
+          text: `${label}: ${ratio(theirs / ours)} × ${spec.tiercache} (target ≥ ${ratio(target)})`,
+          value: theirs / ours,
+          comparedWith: spec.tiercache,
+          target: { op: '>=', value: target },
+          met: theirs / ours >= target,
+          detail: `${thousands(theirs)} vs ${thousands(ours)} ${spec.unit}/s`,
+        });
+      }
       for (const subject of spec.subjects.filter((candidate) => candidate.role === 'baseline')) {
         const baseline = medians[subject.name]?.opsPerSec;
         if (baseline === undefined) continue;

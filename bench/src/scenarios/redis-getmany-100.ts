@@ -10,6 +10,9 @@ import {
 
 const BATCH = 100;
 const TIERCACHE = 'tiercache redis';
+const GET_OR_SET_MANY = 'tiercache redis getOrSetMany';
+/** Keys of each getOrSetMany call that are not in Redis, loaded by one loader call and stored. */
+export const MISSING = 10;
 
 /** The keys read by each call: ten disjoint runs of a hundred, in order. */
 function batchesOf(keys: readonly string[]): string[][] {
@@ -70,6 +73,15 @@ export const redisGetMany100 = defineRedisCallScenario({
       load: withBatches(async () => (await import('../subjects/tiercache-redis.js')).tiercacheRedisGetMany),
     },
     {
+      name: GET_OR_SET_MANY,
+      role: 'tiercache',
+      packages: ['@tiercache/backend-redis', 'ioredis'],
+      setup: `the backend above; (await backend.getOrSetMany(keys, loadMany, { ttl: 10 })).isOk(), ${MISSING} of the ${BATCH} keys never seen before`,
+      load: withBatches(
+        async () => (await import('../subjects/tiercache-redis.js')).tiercacheRedisGetOrSetMany,
+      ),
+    },
+    {
       name: 'cache-manager',
       role: 'peer',
       packages: ['cache-manager', 'keyv', '@keyv/redis'],
@@ -97,4 +109,11 @@ export const redisGetMany100 = defineRedisCallScenario({
   verdictLabel: `tiercache redis getMany of ${BATCH}`,
   target: 0.8,
   unit: 'calls',
+  related: [
+    {
+      subject: GET_OR_SET_MANY,
+      label: `tiercache redis getOrSetMany of ${BATCH}, ${MISSING} missing`,
+      target: 0.8,
+    },
+  ],
 });

@@ -26,6 +26,21 @@ export const tiercacheMemoryGetHit: GetHitFactory = async ({ keys, values }, cap
   } satisfies AsyncReader<Awaited<ReturnType<CacheBackend['get']>>>;
 };
 
+/** `await backend.getOrSet(k, loader)` on keys that are all there: the hit path of getOrSet. */
+export const tiercacheMemoryGetOrSetHit: GetHitFactory = async ({ keys, values }, capacity) => {
+  const backend = createMemoryBackend({ maxEntries: capacity });
+  await store(backend, keys, values);
+  const loader = () => {
+    throw new Error('getOrSet-hit: a key missed');
+  };
+  return {
+    mode: 'async',
+    read: (key) => backend.getOrSet(key, loader),
+    isHit: (result) => result.isOk(),
+    valueOf: (result) => (result.isOk() ? result.value : undefined),
+  } satisfies AsyncReader<Awaited<ReturnType<CacheBackend['getOrSet']>>>;
+};
+
 export const tiercacheMemoryFill: FillFactory = (capacity) => {
   const backend = createMemoryBackend({ maxEntries: capacity });
   return {

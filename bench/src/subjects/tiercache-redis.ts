@@ -3,6 +3,7 @@ import type { CacheBackend } from '@tiercache/core';
 import { Redis } from 'ioredis';
 import type { RedisTarget } from '../bench-redis.js';
 import type { Operation } from '../measure.js';
+import { MISSING } from '../scenarios/redis-getmany-100.js';
 import { storePlain } from './ioredis.js';
 import type {
   GetOrSetFactory,
@@ -40,7 +41,7 @@ async function seed(target: RedisTarget, entries: Parameters<RedisGetFactory>[1]
   }
 }
 
-type Answer<K extends 'get' | 'set' | 'getMany'> = Awaited<ReturnType<CacheBackend[K]>>;
+type Answer<K extends 'get' | 'set' | 'getMany' | 'getOrSetMany'> = Awaited<ReturnType<CacheBackend[K]>>;
 
 export const tiercacheRedisGet: RedisGetFactory = async (target, entries) => {
   await seed(target, entries);
@@ -65,6 +66,52 @@ export const tiercacheRedisSet: RedisSetFactory = async (target, entries, ttlSec
     text: (result) => (result.isOk() ? 'OK' : result.error.message),
   };
   return { operation, close: closer(backend) } satisfies TimedClient;
+};
+
+/**
+ * getOrSetMany of each batch with its last ten keys replaced by keys never seen before, each call its own: the
+ * loader (called once per call, checked) answers them the values the batch's own keys hold, so every call
+ * answers the same text as getMany of the batch.
+ */
+export const tiercacheRedisGetOrSetMany: RedisGetManyFactory = async (target, entries, batches) => {
+  await seed(target, entries);
+  const backend = createBackend(target);
+  const valueByKey = new Map(entries.keys.map((key, i) => [key, entries.values[i] as string]));
+  let call = 0;
+  const operation: Operation<Answer<'getOrSetMany'>> = {
+    call: (i) => {
+      const batch = batches[i % batches.length] as readonly string[];
+      const fresh = `fresh-${++call}-`;
+      const stands = new Map<string, string>();
+      const keys = batch.map((key, position) => {
+        if (position < batch.length - MISSING) return key;
+        stands.set(fresh + key, valueByKey.get(key) as string);
+        return fresh + key;
+      });
+      let loads = 0;
+      return backend
+        .getOrSetMany(
+          keys,
+          (missing) => {
+            loads++;
+            return new Map(missing.map((key) => [key, stands.get(key) as string]));
+          },
+          { ttl: 10 },
+        )
+        .then((result) => {
+          if (loads !== 1) throw new Error(`getOrSetMany called its loader ${loads} times, not once`);
+          return result;
+        });
+    },
+    isGood: (result) => {
+      if (result.isErr()) return false;
+      for (const value of result.value.values()) if (value === null) return false;
+      return true;
+    },
+    text: (result) =>
+      result.isOk() ? [...result.value.values()].map((value) => value ?? '∅').join('\n') : undefined,
+  };
+  return { operation, close: closer(backend) };
 };
 
 export const tiercacheRedisGetMany: RedisGetManyFactory = async (target, entries, batches) => {
@@ -107,11 +154,12 @@ export const tiercacheRedisOutage: OutageFactory = async (target) =>
 export const tiercacheRedisOutageFastTimeout: OutageFactory = async (target) =>
   tiercacheOutageClient(createBackend(target, { commandTimeout: 50 }));
 
-/** getOrSet on any tiercache backend, with a TTL of a minute. */
-export function tiercacheGetOrSet(backend: CacheBackend) {
+/** getOrSet on any tiercache backend, with a TTL of a minute (and, when asked, its lock across processes). */
+export function tiercacheGetOrSet(backend: CacheBackend, lock = false) {
+  const options = lock ? { ttl: 60, lock: true } : { ttl: 60 };
   return {
     async getOrSet(key: string, loader: () => Promise<string>) {
-      const result = await backend.getOrSet(key, loader, { ttl: 60 });
+      const result = await backend.getOrSet(key, loader, options);
       return result.isOk() ? result.value : undefined;
     },
     close: closer(backend),
@@ -120,3 +168,13 @@ export function tiercacheGetOrSet(backend: CacheBackend) {
 
 export const tiercacheRedisGetOrSet: GetOrSetFactory = async (target) =>
   tiercacheGetOrSet(createBackend(target));
+
+/** With `lock: true`; the change feed, which wakes the waiters, is armed before the first call. */
+export const tiercacheRedisLockedGetOrSet: GetOrSetFactory = async (target) => {
+  const backend = createBackend(target);
+  const stop = backend.changes?.subscribe(() => {});
+  const deadline = Date.now() + 5_000;
+  while (!backend.changes?.armed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  stop?.();
+  return tiercacheGetOrSet(backend, true);
+};

@@ -2,6 +2,7 @@ import { createMemoryDriver } from '@tiercache/backend-memory';
 import { createTieredBackend } from '@tiercache/backend-tiered';
 import type { CacheBackend, LocalDriver } from '@tiercache/core';
 import type { RedisTarget } from '../bench-redis.js';
+import type { Entries } from '../generate-entries.js';
 import type { AsyncReader } from '../measure.js';
 import type {
   CoherenceReaderFactory,
@@ -45,7 +46,23 @@ export async function feedArmed(l2: CacheBackend, timeoutMs: number): Promise<bo
 
 type GetResult = Awaited<ReturnType<CacheBackend['get']>>;
 
-export const tiercacheTieredGetHit: TieredGetHitFactory = async ({ keys, values }, capacity, target) => {
+export const tiercacheTieredGetHit: TieredGetHitFactory = (entries, capacity, target) =>
+  tieredHits(entries, capacity, target, (tiered) => (key) => tiered.get(key));
+
+/** `await tiered.getOrSet(k, loader)` on keys that are all in L1: the hit path of getOrSet. */
+export const tiercacheTieredGetOrSetHit: TieredGetHitFactory = (entries, capacity, target) => {
+  const loader = () => {
+    throw new Error('getOrSet-hit: a key missed');
+  };
+  return tieredHits(entries, capacity, target, (tiered) => (key) => tiered.getOrSet(key, loader));
+};
+
+async function tieredHits(
+  { keys, values }: Entries,
+  capacity: number,
+  target: RedisTarget,
+  reading: (tiered: CacheBackend) => (key: string) => Promise<GetResult>,
+) {
   const { tiered, l2 } = createTiered(target, { maxEntries: capacity });
   await feedArmed(l2, 5_000);
   // Written through the tiered backend: each value lands in L2 and then in L1.
@@ -60,7 +77,7 @@ export const tiercacheTieredGetHit: TieredGetHitFactory = async ({ keys, values 
   }
   const reader: AsyncReader<GetResult> = {
     mode: 'async',
-    read: (key) => tiered.get(key),
+    read: reading(tiered),
     isHit: (result) => result.isOk() && result.value !== null,
     valueOf: (result) => (result.isOk() ? (result.value ?? undefined) : undefined),
   };
@@ -70,7 +87,7 @@ export const tiercacheTieredGetHit: TieredGetHitFactory = async ({ keys, values 
       await tiered.close();
     },
   };
-};
+}
 
 export const tiercacheTieredOutage: OutageFactory = async (target) =>
   tiercacheOutageClient(createTiered(target, { maxEntries: L1_ENTRIES }).tiered);
@@ -110,4 +127,10 @@ export const tiercacheTieredGetOrSet: GetOrSetFactory = async (target) => {
   const { tiered, l2 } = createTiered(target, { maxEntries: L1_ENTRIES });
   await feedArmed(l2, 5_000);
   return tiercacheGetOrSet(tiered);
+};
+
+export const tiercacheTieredLockedGetOrSet: GetOrSetFactory = async (target) => {
+  const { tiered, l2 } = createTiered(target, { maxEntries: L1_ENTRIES });
+  await feedArmed(l2, 5_000);
+  return tiercacheGetOrSet(tiered, true);
 };

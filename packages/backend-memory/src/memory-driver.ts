@@ -1,13 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import {
   type CacheEntry,
+  companionKey,
   compileKeyPattern,
   DriverError,
   type DriverStats,
+  decodeGraceCopy,
+  encodeGraceCopy,
   errorMessage,
+  type GraceCopy,
   type KeyCount,
+  type LoadedEntry,
   type LocalDriver,
+  type LockGrant,
+  type LockRefusal,
   toKeyCount,
+  watchKey,
 } from '@tiercache/core';
+import type { LRUCache } from 'lru-cache';
 import { MemoryChangeFeed } from './memory-change-feed.js';
 import { createMemoryStore, entryBytes, type MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 import { addToCounter } from './redis-integer.js';
@@ -29,6 +39,8 @@ export interface MemoryDriverOptions extends MemoryStoreOptions {
 
 const NAME = 'memory';
 const MOST_ACCESSED_SHOWN = 10;
+/** A fencing number lives this many lock lives (see lock), as in the Redis driver. */
+const FENCE_LIVES = 10;
 
 /**
  * The memory backend's driver: the keys under one prefix of a {@link MemoryStore}, answered synchronously.
@@ -90,8 +102,13 @@ class MemoryDriver implements LocalDriver {
 
   getEntries(keys: readonly string[]): Array<CacheEntry | null> {
     return keys.map((key) => {
-      const value = this.#read(this.keyPrefix + key);
-      return value === undefined ? null : this.#entry(key, value);
+      const fullKey = this.keyPrefix + key;
+      // lru-cache reports when the key's TTL clock started: its write time, without access tracking.
+      const status: LRUCache.Status<string, string> = {};
+      const value = this.#lru.get(fullKey, { status });
+      if (value === undefined) return null;
+      if (this.#store.activity) this.#store.recordRead(fullKey);
+      return this.#entry(key, value, status.start);
     });
   }
 
@@ -178,6 +195,54 @@ class MemoryDriver implements LocalDriver {
 
   ping(): void {}
 
+  /** As the Redis driver stores them: the value, and its grace copy in a companion key (see companionKey). */
+  storeLoaded(entries: readonly LoadedEntry[], fence: LockGrant | null): boolean {
+    const first = entries[0];
+    if (fence !== null && first && !this.#holdsNewestLock(first.key, fence)) return false;
+    const storedAt = this.#store.clock.now();
+    const writes: Array<[string, string, number | undefined]> = [];
+    for (const { key, value, ttlMs, graceMs } of entries) {
+      writes.push([key, value, ttlMs]);
+      if (graceMs > 0) {
+        const graceTtlMs = ttlMs === undefined ? undefined : ttlMs + graceMs;
+        writes.push([this.#companion(key, 'grace'), encodeGraceCopy(value, storedAt), graceTtlMs]);
+      }
+    }
+    for (const [key, value] of writes) this.#checkFits(key, value);
+    for (const [key, value, ttlMs] of writes) this.#write(this.keyPrefix + key, value, ttlMs);
+    return true;
+  }
+
+  readGrace(keys: readonly string[]): Array<GraceCopy | null> {
+    return keys.map((key) => decodeGraceCopy(this.#lru.get(this.keyPrefix + this.#companion(key, 'grace'))));
+  }
+
+  lock(key: string, ttlMs: number): LockGrant | LockRefusal {
+    // As in Redis: a value stored meanwhile leaves nothing to load and nothing to wait for.
+    if (this.#lru.has(this.keyPrefix + key)) return { held: false, remainingMs: 0 };
+    const lockKey = this.keyPrefix + this.#companion(key, 'lock');
+    const remainingMs = this.#remainingMs(lockKey);
+    if (remainingMs !== null) return { held: false, remainingMs };
+    const token = randomUUID();
+    this.#lru.set(lockKey, token, { ttl: ttlMs });
+    // The fencing number outlives the lock, so a holder whose lock expired meets the newer number.
+    const fenceKey = this.keyPrefix + this.#companion(key, 'fence');
+    const fence = Number(this.#lru.get(fenceKey) ?? '0') + 1;
+    this.#lru.set(fenceKey, String(fence), { ttl: ttlMs * FENCE_LIVES });
+    return { held: true, token, fence };
+  }
+
+  unlock(key: string, grant: LockGrant): void {
+    const lockKey = this.keyPrefix + this.#companion(key, 'lock');
+    if (this.#lru.get(lockKey) === grant.token) this.#lru.delete(lockKey);
+    // Waiters in other backends on this store look again (the holder may have failed and stored nothing).
+    this.#announce(this.keyPrefix + key);
+  }
+
+  watch(key: string, onChange: () => void): (() => void) | null {
+    return watchKey(this.changes, key, onChange);
+  }
+
   /** Walks the keys under the prefix in this process: O(keys in the store), as `countKeys` is. */
   stats(): DriverStats {
     this.#store.purgeExpired();
@@ -234,6 +299,14 @@ class MemoryDriver implements LocalDriver {
     return new DriverError('BACKEND', `the memory store failed: ${errorMessage(cause)}`, cause);
   }
 
+  #companion(key: string, role: 'grace' | 'lock' | 'fence'): string {
+    return companionKey(this.keyPrefix, key, role).slice(this.keyPrefix.length);
+  }
+
+  #holdsNewestLock(key: string, grant: LockGrant): boolean {
+    return this.#lru.get(this.keyPrefix + this.#companion(key, 'fence')) === String(grant.fence);
+  }
+
   /** A lookup, recorded when access tracking is on. */
   #read(fullKey: string): string | undefined {
     const value = this.#lru.get(fullKey);
@@ -262,7 +335,8 @@ class MemoryDriver implements LocalDriver {
     }
   }
 
-  #entry(key: string, value: string): CacheEntry {
+  /** `ttlStart`: when the key's TTL clock started (its write, or its last `expire`), if it has a TTL. */
+  #entry(key: string, value: string, ttlStart: number | undefined): CacheEntry {
     const fullKey = this.keyPrefix + key;
     const remainingMs = this.#remainingMs(fullKey);
     const activity = this.#store.activity?.get(fullKey);
@@ -271,7 +345,7 @@ class MemoryDriver implements LocalDriver {
       value,
       ttl: remainingMs === null ? null : remainingMs / 1000,
       expiresAt: remainingMs === null ? null : this.#store.clock.now() + remainingMs,
-      createdAt: activity?.createdAt ?? null,
+      createdAt: activity?.createdAt ?? ttlStart ?? null,
       accessCount: activity?.accessCount ?? null,
       lastAccessedAt: activity?.lastAccessedAt ?? null,
       version: activity?.version ?? null,

@@ -18,6 +18,8 @@ export interface MemoryStoreOptions {
   /**
    * Record, per key, when it was written, a write version, and how often and when it was read; this feeds
    * `getEntry` and `stats().mostAccessedKeys`. Off by default because it costs memory per key and time per hit.
+   * Without it, `getEntry` still gives the `createdAt` of a key with a TTL, from the TTL's own clock: when the
+   * key was written, or last given a TTL by `expire`.
    * @default false
    */
   trackAccess?: boolean;

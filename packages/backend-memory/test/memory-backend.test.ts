@@ -43,10 +43,15 @@ describe('bounds', () => {
     expectErr(await cache.set('k', 'x'.repeat(100)), 'CAPACITY');
     expectErr(await cache.setJson('k', 'x'.repeat(100)), 'CAPACITY');
     expectErr(await cache.setMany({ other: 'ok', k: 'x'.repeat(100) }), 'CAPACITY');
-    expectErr(await cache.getOrSet('big', () => 'x'.repeat(100)), 'CAPACITY');
     expect(expectOk(await cache.get('k'))).toBe('small');
     expect(expectOk(await cache.exists('other'))).toBe(false);
+  });
+
+  it('answers a getOrSet value too large to store, and counts it as not stored', async () => {
+    const cache = createMemoryBackend({ maxBytes: 64 });
+    expect(expectOk(await cache.getOrSet('big', () => 'x'.repeat(100)))).toBe('x'.repeat(100));
     expect(expectOk(await cache.exists('big'))).toBe(false);
+    expect(expectOk(await cache.stats()).loadsNotStored).toBe(1);
   });
 });
 
@@ -164,6 +169,15 @@ describe('access tracking', () => {
       expiresAt: null,
     });
     expect(expectOk(await cache.stats()).mostAccessedKeys).toEqual([]);
+  });
+
+  it('is off by default, yet a key with a TTL still tells when it was written, from its TTL clock', async () => {
+    const clock = createManualClock();
+    const cache = createMemoryBackend({ clock });
+    await cache.set('k', 'v', 60);
+    const written = clock.now();
+    clock.advance(1500);
+    expect(expectOk(await cache.getEntry('k'))).toMatchObject({ createdAt: written, accessCount: null });
   });
 });
 

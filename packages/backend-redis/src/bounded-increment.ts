@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
-import { errorMessage } from '@tiercache/core';
 import type { Cluster, Redis } from 'ioredis';
+import { runScript, script } from './scripts.js';
 
 /*
  * INCRBY that refuses to leave the safe-integer range, atomically: a result a JavaScript number cannot hold
@@ -10,32 +9,20 @@ import type { Cluster, Redis } from 'ioredis';
  * The result comes back as decimal text, not as an integer reply: ioredis's reply parser reads the integer
  * 9007199254740991 as 9007199254740992, while Number() reads the text exactly.
  */
-export const BOUNDED_INCREMENT = `
+export const BOUNDED_INCREMENT = script(`
 local n = redis.call('INCRBY', KEYS[1], ARGV[1])
 if n > 9007199254740991 or n < -9007199254740991 then
   redis.call('DECRBY', KEYS[1], ARGV[1])
   return redis.error_reply('OUT_OF_RANGE result would leave the safe integer range')
 end
 return string.format('%d', n)
-`;
+`);
 
-export const BOUNDED_INCREMENT_SHA = createHash('sha1').update(BOUNDED_INCREMENT).digest('hex');
-
-/**
- * Adds `delta` to the integer at `fullKey` with {@link BOUNDED_INCREMENT} and answers the new value. The
- * script is loaded into each server on first use (and again after a restart or failover): EVALSHA first, EVAL
- * when the server answers NOSCRIPT.
- */
+/** Adds `delta` to the integer at `fullKey` with {@link BOUNDED_INCREMENT} and answers the new value. */
 export async function boundedIncrement(
   client: Redis | Cluster,
   fullKey: string,
   delta: number,
 ): Promise<number> {
-  const amount = String(delta);
-  try {
-    return Number(await client.evalsha(BOUNDED_INCREMENT_SHA, 1, fullKey, amount));
-  } catch (error) {
-    if (!errorMessage(error).startsWith('NOSCRIPT')) throw error;
-    return Number(await client.eval(BOUNDED_INCREMENT, 1, fullKey, amount));
-  }
+  return Number(await runScript(client, BOUNDED_INCREMENT, [fullKey], [String(delta)]));
 }

@@ -1,5 +1,6 @@
 import { errorMessage, withTimeout } from '@tiercache/core';
 import type { Redis } from 'ioredis';
+import { disconnectTimeoutFor, endConnection } from './connection-end.js';
 import { classifyTrackingFailure } from './tracking-refusal.js';
 
 /** Where Redis sends invalidation messages to a RESP2 connection that a tracking connection redirects to. */
@@ -116,6 +117,7 @@ export class TrackingLink {
       // timeout.
       commandTimeout: undefined,
       retryStrategy: (attempt: number) => options.retryDelay(attempt),
+      disconnectTimeout: disconnectTimeoutFor(options.timeoutMs),
     });
     // Never removed: a late error of a closed subscriber must not become an unhandled 'error' event.
     this.#subscriber.on('error', this.#onSubscriberError);
@@ -301,12 +303,7 @@ export class TrackingLink {
       const off = this.data.call('CLIENT', 'TRACKING', 'OFF');
       await withTimeout(off, this.#options.timeoutMs, () => undefined).catch(() => undefined);
     }
-    const ended = new Promise<void>((resolve) => {
-      if (subscriber.status === 'end') resolve();
-      else subscriber.once('end', () => resolve());
-    });
-    subscriber.disconnect();
-    await withTimeout(ended, this.#options.timeoutMs, () => undefined);
+    await endConnection(subscriber, this.#options.timeoutMs, false);
     subscriber.off('close', this.#onSubscriberClose);
   }
 }

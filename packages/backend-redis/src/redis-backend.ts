@@ -14,9 +14,9 @@ import type { RedisBackendOptions } from './redis-options.js';
  * others make to its keys (see {@link RedisChangeFeedOptions}), for a tiered cache to keep its L1 coherent.
  */
 export function createRedisBackend(options: RedisBackendOptions): CacheBackend {
-  const { defaultTtl, ...driverOptions } = options;
+  const { defaultTtl, getOrSet, ...driverOptions } = options;
   // The front checks it too, but only once the driver exists, and the driver connects: refuse it first.
   const ttlError = checkTtl(NAME, 'set', undefined, defaultTtl, 'defaultTtl');
   if (ttlError) throw new RangeError(ttlError.message);
-  return createCache(createRedisDriver(driverOptions), defaultTtl === undefined ? {} : { defaultTtl });
+  return createCache(createRedisDriver(driverOptions), { defaultTtl, getOrSet });
 }

@@ -1,15 +1,25 @@
+import { randomUUID } from 'node:crypto';
 import {
   type Awaitable,
   type CacheDriver,
   type CacheError,
   type ChangeFeed,
+  type CompanionRole,
+  companionKey,
   type DriverError,
   type DriverStats,
+  decodeGraceCopy,
   type EntryReply,
+  encodeGraceCopy,
   escapeKeyPattern,
+  type GraceCopy,
   type KeyCount,
+  type LoadedEntry,
+  type LockGrant,
+  type LockRefusal,
   toCacheError,
   toKeyCount,
+  watchKey,
   withTimeout,
 } from '@tiercache/core';
 import { Cluster } from 'ioredis';
@@ -18,11 +28,16 @@ import { boundedIncrement } from './bounded-increment.js';
 import { RedisChangeFeed } from './change-feed.js';
 import { ANNOUNCE } from './change-message.js';
 import { masters } from './cluster-slots.js';
+import { endConnection } from './connection-end.js';
 import { countMatching, deleteMatching, type ServerFigures, serverFigures } from './keyspace.js';
 import { mgetBySlot, readEntries, setPairs } from './multi-key.js';
 import { classify as classifyRedisError, NAME } from './redis-errors.js';
 import { type Client, type RedisDriverOptions, setUp } from './redis-options.js';
+import { LOCK, runScript, STORE_LOADED, UNLOCK } from './scripts.js';
 import { Transport } from './transport.js';
+
+/** A fencing number lives this many lock lives: long enough to outlive any holder that might write late. */
+const FENCE_LIVES = 10;
 
 /**
  * The Redis driver: each primitive is one exchange with Redis (one per hash slot, or per master, in a
@@ -137,6 +152,82 @@ class RedisDriver implements CacheDriver<false> {
     });
   }
 
+  /**
+   * Without a fence, plain SETs (the value, and its grace copy when there is one): this connection's own writes
+   * are then not reported back to its change feed (tracking's NOLOOP), so a tiered L1 keeps the copy it just
+   * stored. With a fence, one script per entry checks the fence and writes both atomically; Redis reports a
+   * script's writes to the writer's own feed too, so a tiered L1 reads the value back once after a locked load.
+   */
+  storeLoaded(entries: readonly LoadedEntry[], fence: LockGrant | null): Promise<boolean> {
+    const storedAt = Date.now();
+    const client = this.#client;
+    return this.#io.send(async () => {
+      const replies = await Promise.all(
+        entries.map(({ key, value, ttlMs, graceMs }) => {
+          const fullKey = this.keyPrefix + key;
+          const graceKey = this.#companion(key, 'grace');
+          const grace = graceMs > 0 ? encodeGraceCopy(value, storedAt) : undefined;
+          const graceTtl = ttlMs === undefined ? undefined : ttlMs + graceMs;
+          if (fence === null) {
+            const writes = [
+              ttlMs === undefined ? client.set(fullKey, value) : client.set(fullKey, value, 'PX', ttlMs),
+            ];
+            if (grace !== undefined) {
+              writes.push(
+                graceTtl === undefined
+                  ? client.set(graceKey, grace)
+                  : client.set(graceKey, grace, 'PX', graceTtl),
+              );
+            }
+            return Promise.all(writes).then(() => 1);
+          }
+          const keys = [fullKey, graceKey, this.#companion(key, 'fence')];
+          const args = [
+            String(fence.fence),
+            value,
+            ttlMs ?? '',
+            grace ?? '',
+            grace === undefined ? '' : (graceTtl ?? ''),
+          ];
+          return runScript(client, STORE_LOADED, keys, args);
+        }),
+      );
+      return replies.every((reply) => Number(reply) === 1);
+    });
+  }
+
+  readGrace(keys: readonly string[]): Awaitable<Array<GraceCopy | null>> {
+    if (keys.length === 0) return [];
+    const names = keys.map((key) => this.#companion(key, 'grace'));
+    const client = this.#client;
+    return this.#io
+      .send(() => (this.#isCluster ? mgetBySlot(client as Cluster, names) : client.mget(names)))
+      .then((texts) => texts.map(decodeGraceCopy));
+  }
+
+  lock(key: string, ttlMs: number): Promise<LockGrant | LockRefusal> {
+    const token = randomUUID();
+    const keys = [this.#companion(key, 'lock'), this.#companion(key, 'fence'), this.keyPrefix + key];
+    return this.#io
+      .send(() => runScript(this.#client, LOCK, keys, [token, ttlMs, ttlMs * FENCE_LIVES]))
+      .then((reply) => {
+        const [granted, figure] = reply as [number, number];
+        return granted === 1
+          ? { held: true, token, fence: figure }
+          : { held: false, remainingMs: Math.max(0, figure) };
+      });
+  }
+
+  /** Releases the lock if it is still ours, then tells waiting processes to look again. */
+  async unlock(key: string, grant: LockGrant): Promise<void> {
+    await this.#io.send(() => runScript(this.#client, UNLOCK, [this.#companion(key, 'lock')], [grant.token]));
+    await this.changes.announce({ type: 'keys', keys: [key] });
+  }
+
+  watch(key: string, onChange: () => void): (() => void) | null {
+    return watchKey(this.changes, key, onChange);
+  }
+
   /** One INFO per master: never a walk of the keyspace, whatever its size (`countKeys` walks it). */
   stats(): Promise<DriverStats> {
     return this.#io.send(() => serverFigures(this.#client)).then(toDriverStats);
@@ -154,19 +245,9 @@ class RedisDriver implements CacheDriver<false> {
     await this.changes.close();
     if (this.#closeClient) {
       const client = this.#client;
-      // QUIT lets in-flight replies arrive first. Then disconnect in any case: a client that never connected,
-      // or whose server does not answer, would otherwise go on reconnecting forever.
-      await withTimeout(
-        client.quit().catch(() => undefined),
-        this.#timeoutMs,
-        () => undefined,
-      );
-      const ended = new Promise<void>((resolve) => {
-        if (client.status === 'end') resolve();
-        else client.once('end', () => resolve());
-      });
-      client.disconnect();
-      await withTimeout(ended, this.#timeoutMs, () => undefined);
+      if (client instanceof Cluster) await closeCluster(client, this.#timeoutMs);
+      // QUIT lets in-flight replies arrive first; then the connection is ended whatever the server does.
+      else await endConnection(client, this.#timeoutMs, true);
     }
     this.#io.detach();
   }
@@ -176,6 +257,10 @@ class RedisDriver implements CacheDriver<false> {
   }
 
   /** The change feed's exchanges (PUBLISH of `announce`), sent as calls are and answered as a Result. */
+  #companion(key: string, role: CompanionRole): string {
+    return companionKey(this.keyPrefix, key, role);
+  }
+
   async #announce<T>(exchange: () => Promise<T>): Promise<Result<T, CacheError>> {
     try {
       return new Ok(await this.#io.send(exchange));
@@ -183,6 +268,24 @@ class RedisDriver implements CacheDriver<false> {
       return new Err(toCacheError(this, cause, ANNOUNCE, undefined));
     }
   }
+}
+
+/**
+ * Closes a Cluster: QUIT lets in-flight replies arrive first. Then disconnect in any case: a client that never
+ * connected, or whose servers do not answer, would otherwise go on reconnecting forever.
+ */
+async function closeCluster(client: Cluster, timeoutMs: number): Promise<void> {
+  await withTimeout(
+    client.quit().catch(() => undefined),
+    timeoutMs,
+    () => undefined,
+  );
+  const ended = new Promise<void>((resolve) => {
+    if (client.status === 'end') resolve();
+    else client.once('end', () => resolve());
+  });
+  client.disconnect();
+  await withTimeout(ended, timeoutMs, () => undefined);
 }
 
 /** Redis's 1/0 integer replies (UNLINK, EXISTS, PEXPIRE of one key) as a boolean. */

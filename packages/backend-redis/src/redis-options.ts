@@ -1,5 +1,7 @@
+import type { GetOrSetDefaults } from '@tiercache/core';
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { type RedisChangeFeedOptions, resolveChangeFeedOptions } from './change-feed-options.js';
+import { disconnectTimeoutFor } from './connection-end.js';
 
 export interface RedisReconnectOptions {
   /**
@@ -67,6 +69,8 @@ export interface RedisDriverOptions {
 export interface RedisBackendOptions extends RedisDriverOptions {
   /** Seconds a key lives when `set` is called without a TTL. @default no expiry */
   defaultTtl?: number;
+  /** getOrSet's options for every call that gives none (see `GetOrSetOptions`). @default none */
+  getOrSet?: GetOrSetDefaults;
 }
 
 export type Client = Redis | Cluster;
@@ -168,6 +172,7 @@ function connect(
     maxRetriesPerRequest: 0,
     retryStrategy: retryDelay,
     enableAutoPipelining: options.autoPipelining ?? false,
+    disconnectTimeout: disconnectTimeoutFor(commandTimeout),
   };
   if (options.url !== undefined) {
     if (!/^rediss?:\/\//.test(options.url)) {

@@ -1,4 +1,4 @@
-import type { CacheBackend } from '@tiercache/core';
+import { type CacheBackend, companionKey } from '@tiercache/core';
 import { backendFixture, describeConformance, listenToChanges } from '@tiercache/core/testing';
 import {
   eventually as eventuallyWithin,
@@ -79,6 +79,27 @@ describeConformance({
 });
 
 describe('redis cluster specifics', () => {
+  it('getOrSet keeps grace copies, locks and fences in each key’s own slot, whatever braces the key holds', async () => {
+    const cache = clusterBackend('companions:');
+    const keys = ['plain', '{user:1}:profile', 'a}b', '{}x', 'x{', '{a}{b}'];
+    for (const key of keys) {
+      for (const role of ['grace', 'lock', 'fence'] as const) {
+        expect(calculateSlot(companionKey('companions:', key, role)), `${role} of ${key}`).toBe(
+          calculateSlot(`companions:${key}`),
+        );
+      }
+      const options = { ttl: 0.2, grace: 60, lock: true };
+      expect((await cache.getOrSet(key, () => `value of ${key}`, options)).unwrap()).toBe(`value of ${key}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const key of keys) {
+      const failing = () => Promise.reject(new Error('down'));
+      expect((await cache.getOrSet(key, failing, { grace: 60, lock: true })).unwrap()).toBe(
+        `value of ${key}`,
+      );
+    }
+  });
+
   it('getMany and setMany span many slots and masters, answering in the order asked', async () => {
     const cache = clusterBackend('spread:');
     const keys = Array.from({ length: 100 }, (_, i) => `key-${i}`);

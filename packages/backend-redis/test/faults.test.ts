@@ -1,5 +1,5 @@
-import type { CacheBackend, CacheError } from '@tiercache/core';
-import { backendFixture } from '@tiercache/core/testing';
+import { type CacheBackend, type CacheError, EVENT_CHANNEL } from '@tiercache/core';
+import { backendFixture, publishedDuring } from '@tiercache/core/testing';
 import { eventually, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
 import { Redis } from 'ioredis';
 import type { Result } from 'ts-results-es';
@@ -194,5 +194,31 @@ describe('client ownership', () => {
     expect(() => createRedisBackend({ url: 'http://x' })).toThrow(/redis:\/\/ or rediss:\/\//);
     expect(() => createRedisBackend({ url: server.url, commandTimeout: 0 })).toThrow(/commandTimeout/);
     client.disconnect();
+  });
+});
+
+describe('getOrSet when Redis fails', () => {
+  it('answers the loaded value when Redis is killed, counts it as not stored and says so on the seam', async () => {
+    const cache = backend();
+    await server.kill();
+    let calls = 0;
+    const events = await publishedDuring(async () => {
+      const [result, elapsed] = await timed(() => cache.getOrSet('k', () => `loaded ${++calls}`));
+      expect(result.unwrap()).toBe('loaded 1');
+      expect(elapsed).toBeLessThan(TIMEOUT_MS * 2 + MARGIN_MS);
+    }, EVENT_CHANNEL);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'not-stored', key: 'k' }));
+    await server.restart();
+    await eventually('the backend reconnects', async () => (await cache.ping()).isOk());
+    expect((await cache.stats()).unwrap().loadsNotStored).toBe(1);
+  });
+
+  it('answers the loaded value when Redis hangs, within the command timeouts of the read and the write', async () => {
+    const cache = backend();
+    server.pause();
+    const [result, elapsed] = await timed(() => cache.getOrSet('k', () => 'loaded'));
+    server.resume();
+    expect(result.unwrap()).toBe('loaded');
+    expect(elapsed).toBeLessThan(TIMEOUT_MS * 2 + MARGIN_MS);
   });
 });

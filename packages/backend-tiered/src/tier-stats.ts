@@ -6,6 +6,8 @@ export interface TierReads {
   figures: DriverStats;
   hits: number;
   misses: number;
+  /** Hits answered with a copy this tier held while the tier below could not be asked. */
+  staleHits: number;
 }
 
 /**
@@ -29,7 +31,7 @@ export function combinedStats(
   };
 }
 
-function tierStats({ name, figures, hits, misses }: TierReads): TierStats {
+function tierStats({ name, figures, hits, misses, staleHits }: TierReads): TierStats {
   const { tiers: _, coherence: __, ...own } = figures;
-  return { backend: name, ...own, hits, misses, ...lookupRates(hits, misses) };
+  return { backend: name, ...own, hits, misses, staleHits, ...lookupRates(hits, misses) };
 }

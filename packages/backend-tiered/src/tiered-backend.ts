@@ -7,6 +7,7 @@ import {
   checkTtl,
   createCache,
   driverOf,
+  type GetOrSetDefaults,
   type LocalDriver,
   silentLogger,
   toMilliseconds,
@@ -35,6 +36,8 @@ export interface TieredBackendOptions {
   l1Ttl?: number;
   /** Seconds a key lives when `set` is given no TTL, in both tiers. @default l2's `defaultTtl`, if any */
   defaultTtl?: number;
+  /** getOrSet's options for every call that gives none (see `GetOrSetOptions`). @default none */
+  getOrSet?: GetOrSetDefaults;
   /**
    * How L1 is kept coherent with L2 (the mode in force is in `stats().coherence`, in a `coherence` event on
    * the observability seam, and logged once to `logger`):
@@ -55,8 +58,12 @@ export interface TieredBackendOptions {
    */
   coherence?: CoherenceChoice | boolean;
   /**
-   * Where the coherence mode is logged, once decided and again when it changes (`info`, or `warn` when less
-   * than tracking is in force or the mode required is unavailable). Pino-compatible: pass a pino logger.
+   * Where the few things worth a line are logged. Pino-compatible: pass a pino logger. It hears:
+   *
+   * - the coherence mode, once decided and again when it changes (`info`, or `warn` when less than tracking
+   *   is in force or the mode required is unavailable);
+   * - L2's circuit opening (`warn`) and closing again (`info`): one pair per outage, however many probes;
+   * - the change feed lost, with why (`warn`: L1 is emptied), and armed again after a loss (`info`).
    * @default silent
    */
   logger?: CacheLogger;
@@ -66,11 +73,32 @@ export interface TieredBackendOptions {
    * @default 'error'
    */
   onL2Failure?: 'error' | 'miss';
+  /**
+   * Stale-if-error for reads, in seconds: when L2 cannot be asked (it timed out, the connection is down, or the
+   * breaker is open), a `get`, `getMany` or `getOrSet` answers the copy L1 still holds of the key, if it went into
+   * L1 less than `staleIfError` seconds ago, instead of the `Err` (or the miss of `onL2Failure: 'miss'`). The
+   * answer is `Ok(value)`, counted in `stats().staleHits` and published with outcome `'stale'` on the
+   * observability seam.
+   *
+   * While L2 can be asked, a copy that may be stale is never answered: once the change feed is lost, L1 answers
+   * nothing on its own (every read goes to L2) until the feed is re-armed, when L1 is emptied, since its copies
+   * may have missed changes. So reads are coherent whenever Redis can be asked, and available when it cannot.
+   *
+   * Copies older than `l1Ttl` are gone anyway (L1 expires them), so a larger value acts as `l1Ttl`. A copy's
+   * age is read on L1's clock. `0` is strict: a lost change feed empties L1 at once, and a read L2 cannot
+   * answer fails.
+   * @default l1Ttl
+   * @example 5 // tolerate an outage with copies at most 5 s old
+   */
+  staleIfError?: number;
   /** The circuit breaker around L2. */
   breaker?: CircuitBreakerOptions;
   /** Whether `close()` also closes both tiers. @default true */
   closeTiers?: boolean;
-  /** Where the circuit breaker reads the time; tests pass a manual clock. @default the system clock */
+  /**
+   * Where the circuit breaker and getOrSet (back-offs, refresh ahead, grace ages) read the time; tests pass a
+   * manual clock. @default the system clock
+   */
   clock?: Clock;
 }
 
@@ -107,6 +135,12 @@ export function createTieredBackend(options: TieredBackendOptions): CacheBackend
     throw new TypeError(`[tiercache:${NAME}] l2 must be a cache backend, e.g. createRedisBackend({ url })`);
   const l1TtlError = checkTtl(NAME, 'set', undefined, l1Ttl, 'l1Ttl');
   if (l1TtlError) throw new RangeError(l1TtlError.message);
+  const { staleIfError = l1Ttl } = options;
+  if (typeof staleIfError !== 'number' || !Number.isFinite(staleIfError) || staleIfError < 0) {
+    throw new RangeError(
+      `[tiercache:${NAME}] staleIfError must be a finite number of seconds >= 0 (0 turns stale answers off), got ${String(staleIfError)}`,
+    );
+  }
   if (onL2Failure !== 'error' && onL2Failure !== 'miss') {
     throw new TypeError(
       `[tiercache:${NAME}] onL2Failure must be 'error' or 'miss', got ${String(onL2Failure)}`,
@@ -136,6 +170,7 @@ export function createTieredBackend(options: TieredBackendOptions): CacheBackend
     coherence,
     logger,
     missOnFailure: onL2Failure === 'miss',
+    staleIfErrorMs: staleIfError * 1000,
     breaker: options.breaker,
     now: clock ? () => clock.now() : undefined,
     closeTiers:
@@ -145,7 +180,7 @@ export function createTieredBackend(options: TieredBackendOptions): CacheBackend
           }
         : undefined,
   });
-  return createCache(driver, defaultTtl === undefined ? {} : { defaultTtl });
+  return createCache(driver, { defaultTtl, getOrSet: options.getOrSet, logger, clock });
 }
 
 /** The `coherence` option as a mode, or `auto`; throws for anything else. */

@@ -1,7 +1,6 @@
 import {
   type Awaitable,
   type CacheDriver,
-  type CacheEntry,
   type CacheLogger,
   type ChangeEvent,
   type ChangeFeed,
@@ -9,17 +8,24 @@ import {
   type DriverStats,
   type EntryReply,
   errorMessage,
+  type GraceCopy,
   isPortableKeyPattern,
   type KeyChange,
   type KeyCount,
+  type LoadedEntry,
   type LocalDriver,
+  type LockGrant,
+  type LockRefusal,
   publishEvent,
-  SingleFlight,
+  type StaleCopy,
   toDriverError,
 } from '@tiercache/core';
 import { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError } from './circuit-breaker.js';
 import { Coherence, type CoherenceChoice } from './coherence.js';
 import { FillGuard } from './fill-guard.js';
+import { HealthLog } from './health-log.js';
+import { ReadThrough } from './read-through.js';
+import { StaleCopies } from './stale-copies.js';
 import { combinedStats } from './tier-stats.js';
 
 export const NAME = 'tiered';
@@ -32,10 +38,12 @@ export interface TieredDriverSetup {
   l1TtlMs: number;
   /** How to keep L1 coherent (see the `coherence` option and {@link Coherence}). */
   coherence: CoherenceChoice;
-  /** Where the coherence mode is logged, once decided and whenever it changes. */
+  /** Where coherence, breaker and feed changes are logged (see the `logger` option). */
   logger: CacheLogger;
   /** Reads answer a miss instead of an error when L2 cannot be reached. */
   missOnFailure: boolean;
+  /** How old an L1 copy may be, in ms, to answer a read L2 cannot (see `staleIfError`); 0: none. */
+  staleIfErrorMs: number;
   breaker: CircuitBreakerOptions | undefined;
   now: (() => number) | undefined;
   /** Closes the tiers, or `undefined` to leave them open. */
@@ -56,17 +64,21 @@ export class TieredDriver implements CacheDriver<false> {
   readonly #l1: LocalDriver;
   readonly #l2: CacheDriver;
   readonly #l1TtlMs: number;
-  readonly #missOnFailure: boolean;
   readonly #breaker: CircuitBreaker;
   readonly #fills: FillGuard;
-  readonly #reads = new SingleFlight<string | null>();
+  readonly #reads: ReadThrough;
+  readonly #staleIfError: boolean;
   readonly #unsubscribe: (() => void) | undefined;
   readonly #closeTiers: (() => Promise<void>) | undefined;
   readonly #feed: ChangeFeed | null;
   readonly #coherence: Coherence;
+  readonly #health: HealthLog;
   #l1Hits = 0;
-  #l2Hits = 0;
-  #misses = 0;
+  /**
+   * The change feed was lost while stale copies may be answered: L1 is kept for reads L2 cannot answer, but
+   * answers nothing on its own until the feed is re-armed (and L1 emptied then).
+   */
+  #untrusted = false;
   #closed = false;
 
   constructor(setup: TieredDriverSetup) {
@@ -74,15 +86,28 @@ export class TieredDriver implements CacheDriver<false> {
     this.#l2 = setup.l2;
     this.keyPrefix = setup.l2.keyPrefix;
     this.#l1TtlMs = setup.l1TtlMs;
-    this.#missOnFailure = setup.missOnFailure;
     this.#closeTiers = setup.closeTiers;
-    this.#breaker = new CircuitBreaker(setup.breaker, setup.now, (state) =>
-      publishEvent(() => ({ backend: NAME, type: 'breaker', state })),
-    );
+    this.#health = new HealthLog(NAME, setup.l2.keyPrefix, setup.logger);
+    this.#breaker = new CircuitBreaker(setup.breaker, setup.now, (state) => {
+      publishEvent(() => ({ backend: NAME, type: 'breaker', state }));
+      this.#health.breaker(state, this.#breaker);
+    });
     this.#coherence = new Coherence(NAME, this.keyPrefix, setup.coherence, setup.logger);
     const feed = setup.coherence === 'ttl' ? null : setup.l2.changes;
     this.#feed = feed;
     this.#fills = new FillGuard(feed === null);
+    const stale = new StaleCopies(setup.l1, setup.staleIfErrorMs, setup.l1TtlMs);
+    this.#staleIfError = stale.enabled;
+    this.#reads = new ReadThrough({
+      l1: setup.l1,
+      l2: setup.l2,
+      fills: this.#fills,
+      stale,
+      missOnFailure: setup.missOnFailure,
+      callL2: (call) => this.#callL2(call),
+      fillL1: (key, value, l2TtlMs) => this.#fillL1(key, value, l2TtlMs),
+      untrusted: () => this.#untrusted,
+    });
     if (feed === null) this.#coherence.noFeed(setup.l2.name);
     this.#unsubscribe = feed?.subscribe(
       (event) => this.#heard(event),
@@ -91,41 +116,66 @@ export class TieredDriver implements CacheDriver<false> {
     if (feed?.armed) this.#onArmed(undefined);
   }
 
-  /** The L1 hit path: answered at once, nothing allocated. */
+  /** The L1 hit path: answered at once, nothing allocated; nothing while L1 is untrusted. */
   readonly peek = (key: string): string | undefined => {
+    if (this.#untrusted) return undefined;
     const local = this.#l1.get(key);
-    if (local === null) return undefined;
+    if (typeof local !== 'string') return undefined;
     this.#l1Hits++;
     return local;
   };
 
-  get(key: string): Awaitable<string | null> {
-    return this.peek(key) ?? this.#readThrough(key);
+  get(key: string): Awaitable<string | StaleCopy | null> {
+    return this.peek(key) ?? this.#reads.one(key);
   }
 
-  getMany(keys: readonly string[]): Awaitable<Array<string | null>> {
-    const values = new Array<string | null>(keys.length);
+  getMany(keys: readonly string[]): Awaitable<Array<string | StaleCopy | null>> {
+    const values = new Array<string | StaleCopy | null>(keys.length);
     const missing: number[] = [];
+    const untrusted = this.#untrusted;
     for (let i = 0; i < keys.length; i++) {
-      const local = this.#l1.get(keys[i] as string);
+      const local = untrusted ? null : this.#l1.get(keys[i] as string);
       if (local === null) missing.push(i);
       else this.#l1Hits++;
       values[i] = local;
     }
     if (missing.length === 0) return values;
-    return this.#fetchMany(keys, values, missing);
+    return this.#reads.many(keys, values, missing);
   }
 
   async getEntries(keys: readonly string[]): Promise<EntryReply[]> {
     return this.#callL2(() => this.#l2.getEntries(keys));
   }
 
-  set(key: string, value: string, ttlMs: number | undefined): Promise<void> {
-    return this.#writeThrough([[key, value]], ttlMs, () => this.#l2.set(key, value, ttlMs));
+  async set(key: string, value: string, ttlMs: number | undefined): Promise<void> {
+    await this.#writeThrough([[key, value, ttlMs]], () => this.#l2.set(key, value, ttlMs));
   }
 
-  setMany(entries: ReadonlyArray<readonly [string, string]>, ttlMs: number | undefined): Promise<void> {
-    return this.#writeThrough(entries, ttlMs, () => this.#l2.setMany(entries, ttlMs));
+  async setMany(entries: ReadonlyArray<readonly [string, string]>, ttlMs: number | undefined): Promise<void> {
+    const written = entries.map(([key, value]) => [key, value, ttlMs] as const);
+    await this.#writeThrough(written, () => this.#l2.setMany(entries, ttlMs));
+  }
+
+  /** Written through as `set` is; a write L2 refused (a newer lock's) leaves L1 as it was. */
+  storeLoaded(entries: readonly LoadedEntry[], fence: LockGrant | null): Promise<boolean> {
+    const written = entries.map(({ key, value, ttlMs }) => [key, value, ttlMs] as const);
+    return this.#writeThrough(written, () => this.#l2.storeLoaded(entries, fence));
+  }
+
+  readGrace(keys: readonly string[]): Promise<Array<GraceCopy | null>> {
+    return this.#callL2(() => this.#l2.readGrace(keys));
+  }
+
+  lock(key: string, ttlMs: number): Promise<LockGrant | LockRefusal> {
+    return this.#callL2(() => this.#l2.lock(key, ttlMs));
+  }
+
+  unlock(key: string, grant: LockGrant): Promise<unknown> {
+    return this.#callL2(() => this.#l2.unlock(key, grant));
+  }
+
+  watch(key: string, onChange: () => void): (() => void) | null {
+    return this.#l2.watch(key, onChange);
   }
 
   delete(key: string): Promise<boolean> {
@@ -134,11 +184,11 @@ export class TieredDriver implements CacheDriver<false> {
 
   async exists(key: string): Promise<boolean> {
     // L1's own exists, not get: a look at a key is not a read of it.
-    if (this.#l1.exists(key)) return true;
+    if (!this.#untrusted && this.#l1.exists(key)) return true;
     try {
       return await this.#callL2(() => this.#l2.exists(key));
     } catch (error) {
-      if (this.#answersMiss(error)) return false;
+      if (this.#reads.answersMiss(error)) return false;
       throw error;
     }
   }
@@ -171,14 +221,17 @@ export class TieredDriver implements CacheDriver<false> {
 
   async stats(): Promise<DriverStats> {
     const l2 = await this.#callL2(() => this.#l2.stats());
+    const { l2Hits, misses, staleHits } = this.#reads;
     return combinedStats(
+      // A stale copy is an L1 hit: the read L2 could not answer was answered by L1.
       {
         name: this.#l1.name,
         figures: this.#l1.stats(),
-        hits: this.#l1Hits,
-        misses: this.#l2Hits + this.#misses,
+        hits: this.#l1Hits + staleHits,
+        misses: l2Hits + misses,
+        staleHits,
       },
-      { name: this.#l2.name, figures: l2, hits: this.#l2Hits, misses: this.#misses },
+      { name: this.#l2.name, figures: l2, hits: l2Hits, misses, staleHits: 0 },
       this.#coherence.mode,
     );
   }
@@ -217,22 +270,32 @@ export class TieredDriver implements CacheDriver<false> {
         publishEvent(() => ({ backend: NAME, type: 'invalidation', count: 'all' }));
         return;
       case 'lost':
-        // Changes may have been missed: nothing in L1 can be trusted, and nothing goes in until re-armed.
+        // Changes may have been missed: nothing in L1 can be trusted, and nothing goes in until re-armed. With
+        // staleIfError its copies stay, for the reads L2 cannot answer; without, they go now.
         this.#fills.lose();
         this.#reads.forgetAll();
-        this.#l1.flush();
         publishEvent(() => ({ backend: NAME, type: 'feed', state: 'lost', reason: event.reason }));
-        publishEvent(() => ({
-          backend: NAME,
-          type: 'l1-emptied',
-          reason: `change feed lost: ${event.reason}`,
-        }));
+        this.#health.feedLost(event.reason);
+        if (this.#staleIfError) this.#untrusted = true;
+        else this.#emptyL1(`change feed lost: ${event.reason}`);
         return;
       case 'armed':
         publishEvent(() => ({ backend: NAME, type: 'feed', state: 'armed', reason: undefined }));
+        this.#health.feedArmed();
+        // Reads sent while the feed was down may answer values changed unheard: they must not fill L1.
+        this.#disownAll();
+        if (this.#untrusted) {
+          this.#emptyL1('change feed re-armed: copies from before may have missed changes');
+          this.#untrusted = false;
+        }
         this.#onArmed(event.reason);
         return;
     }
+  }
+
+  #emptyL1(reason: string): void {
+    this.#l1.flush();
+    publishEvent(() => ({ backend: NAME, type: 'l1-emptied', reason }));
   }
 
   /** The feed hears again: L1 may fill, unless the coherence required is not what it hears. */
@@ -273,85 +336,23 @@ export class TieredDriver implements CacheDriver<false> {
   }
 
   /**
-   * L1 missed: read L2, value and TTL together, and keep a copy in L1 unless the key changed meanwhile.
-   * Concurrent misses on one key share one L2 read.
-   */
-  #readThrough(key: string): Promise<string | null> {
-    return this.#reads.run(key, async () => {
-      const fill = this.#fills.begin(key);
-      let entry: EntryReply;
-      try {
-        [entry = null] = await this.#callL2(() => this.#l2.getEntries([key]));
-      } catch (error) {
-        this.#fills.abandon(fill);
-        if (!this.#answersMiss(error)) throw error;
-        entry = null;
-      }
-      if (entry instanceof DriverError) {
-        // A key of another type in L2: a `get` of it fails as L2's own `get` would.
-        this.#fills.abandon(fill);
-        throw entry;
-      }
-      if (entry === null) {
-        this.#fills.abandon(fill);
-        this.#misses++;
-        return null;
-      }
-      this.#l2Hits++;
-      if (this.#fills.commit(fill)) this.#fillL1(key, entry.value, ttlMsOf(entry));
-      return entry.value;
-    });
-  }
-
-  /** getMany's L1 misses, all in one L2 batch, filling L1 as #readThrough does. */
-  async #fetchMany(
-    keys: readonly string[],
-    values: Array<string | null>,
-    missing: number[],
-  ): Promise<Array<string | null>> {
-    const asked = missing.map((i) => keys[i] as string);
-    const fills = asked.map((key) => this.#fills.begin(key));
-    let entries: EntryReply[];
-    try {
-      entries = await this.#callL2(() => this.#l2.getEntries(asked));
-    } catch (error) {
-      for (const fill of fills) this.#fills.abandon(fill);
-      if (!this.#answersMiss(error)) throw error;
-      this.#misses += asked.length;
-      return values;
-    }
-    for (const [n, fill] of fills.entries()) {
-      // A key of another type in L2 is a miss here, as MGET answers it.
-      const reply = entries[n] ?? null;
-      const entry = reply instanceof DriverError ? null : reply;
-      values[missing[n] as number] = entry?.value ?? null;
-      if (entry === null) {
-        this.#misses++;
-        this.#fills.abandon(fill);
-        continue;
-      }
-      this.#l2Hits++;
-      if (this.#fills.commit(fill)) this.#fillL1(fill.key, entry.value, ttlMsOf(entry));
-    }
-    return values;
-  }
-
-  /**
    * Writes L2 first, then L1, then tells the other processes. A value goes into L1 only after L2 has it, and
    * only if no change to the key was heard meanwhile; a failed write leaves L1 without the key, so L1 never
    * holds what L2 may not have — unless the breaker refused it, when it never left and L1 still agrees with L2.
    */
   async #writeThrough(
-    entries: ReadonlyArray<readonly [string, string]>,
-    ttlMs: number | undefined,
+    entries: ReadonlyArray<readonly [string, string, number | undefined]>,
     write: () => Awaitable<unknown>,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const fills = entries.map(([key]) => {
       this.#disown(key);
       return this.#fills.begin(key);
     });
     try {
-      await this.#callL2(write);
+      if ((await this.#callL2(write)) === false) {
+        for (const fill of fills) this.#fills.abandon(fill);
+        return false;
+      }
     } catch (error) {
       for (const fill of fills) {
         this.#fills.abandon(fill);
@@ -360,10 +361,13 @@ export class TieredDriver implements CacheDriver<false> {
       throw error;
     }
     for (const [i, fill] of fills.entries()) {
-      if (this.#fills.commit(fill))
-        this.#fillL1(fill.key, (entries[i] as readonly [string, string])[1], ttlMs ?? null);
+      const [, value, ttlMs] = entries[i] as readonly [string, string, number | undefined];
+      if (this.#fills.commit(fill)) this.#fillL1(fill.key, value, ttlMs ?? null);
+      // An older copy must not be answered later as stale: this process wrote past it.
+      else if (this.#untrusted) this.#l1.delete(fill.key);
     }
     this.#announce({ type: 'keys', keys: entries.map(([key]) => key) });
+    return true;
   }
 
   /** A change L2 makes to one key (delete, expire, increment): L1 drops it here and in other processes. */
@@ -411,11 +415,6 @@ export class TieredDriver implements CacheDriver<false> {
     if (!this.#closed) void this.#l2.changes?.announce(change);
   }
 
-  /** Whether a failed read answers as a miss: L2 could not be reached and the cache was told to go on. */
-  #answersMiss(error: unknown): boolean {
-    return this.#missOnFailure && error instanceof DriverError && error.transient;
-  }
-
   /**
    * Calls L2 through the circuit breaker, which refuses at once while L2 is known to be down. Fails with a
    * DriverError: L2's own failures classified by L2, a refusal as a {@link CircuitOpenError}.
@@ -434,8 +433,4 @@ export class TieredDriver implements CacheDriver<false> {
       throw failure;
     }
   }
-}
-
-function ttlMsOf(entry: CacheEntry): number | null {
-  return entry.ttl === null ? null : entry.ttl * 1000;
 }

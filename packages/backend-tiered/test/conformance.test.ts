@@ -14,6 +14,7 @@ describeConformance({
     createTieredBackend({
       l1: { clock, maxEntries: 1000 },
       l2: createMemoryBackend({ store: sharedL2, keyPrefix }),
+      clock,
     }),
   advanceTime: (ms) => clock.advance(ms),
 });

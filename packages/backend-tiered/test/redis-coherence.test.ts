@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createMemoryBackend } from '@tiercache/backend-memory';
 import { createRedisBackend } from '@tiercache/backend-redis';
-import { type CacheBackend, driverOf } from '@tiercache/core';
+import { type BackendEvent, type CacheBackend, driverOf, EVENT_CHANNEL } from '@tiercache/core';
 import { backendFixture, listenToChanges } from '@tiercache/core/testing';
 import { eventually, type RedisServer, startRedisServer } from '@tiercache/redis-harness';
 import { Redis } from 'ioredis';
@@ -149,12 +150,25 @@ describe('tiered over Redis: coherence', () => {
     expect((await cache.get('k')).unwrap()).toBe('new');
   });
 
-  it('when the invalidation connection is killed, L1 is emptied, then filled again once re-armed', async () => {
+  it('when the invalidation connection is killed, L1 is emptied as the feed re-arms, then filled again', async () => {
     const { cache, l1, l2 } = tiered();
     await cache.set('k', 'v');
     await warm(cache, l1, 'k');
-    await server.cli('CLIENT', 'KILL', 'TYPE', 'pubsub');
-    await eventually('the change to reach L1', async () => !(await l1.exists('k')).unwrap());
+    const events: BackendEvent[] = [];
+    const onEvent = (event: unknown) => events.push(event as BackendEvent);
+    subscribe(EVENT_CHANNEL, onEvent);
+    try {
+      await server.cli('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      await eventually('the change to reach L1', async () => !(await l1.exists('k')).unwrap());
+    } finally {
+      unsubscribe(EVENT_CHANNEL, onEvent);
+    }
+    // Kept while the feed was lost (for reads Redis could not answer), emptied once it heard again.
+    expect(events.map((event) => ('state' in event ? `${event.type} ${event.state}` : event.type))).toEqual([
+      'feed lost',
+      'feed armed',
+      'l1-emptied',
+    ]);
     await eventually('the change to reach L1', async () => l2.changes?.armed === true);
     await warm(cache, l1, 'k');
     await plain.set(`${(l2 as CacheBackend).keyPrefix}k`, 'after re-arm');

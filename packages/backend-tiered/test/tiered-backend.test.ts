@@ -1,4 +1,3 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import {
   createManualClock,
   createMemoryBackend,
@@ -8,12 +7,12 @@ import {
 import {
   type BackendEvent,
   type CacheDriver,
+  type CacheLogger,
   DriverError,
   EVENT_CHANNEL,
   type LocalDriver,
-  OPERATION_CHANNEL,
-  type OperationMessage,
 } from '@tiercache/core';
+import { publishedDuring } from '@tiercache/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createTieredBackend } from '../src/index.js';
 import { handFedFeed } from './fixtures/hand-fed-feed.js';
@@ -287,10 +286,14 @@ describe('coherence across processes', () => {
     expect((await early).unwrap()).toBe('old');
   });
 
-  it('when the feed is lost, L1 is emptied and not filled again until the feed is re-armed', async () => {
+  it('with staleIfError: 0, when the feed is lost, L1 is emptied and not filled again until the feed is re-armed', async () => {
     const { l1, l2, plainWriter } = setup();
     const { feed, emit } = handFedFeed();
-    const cache = createTieredBackend({ l1: l1.driver, l2: wrap(l2.driver, { changes: feed }) });
+    const cache = createTieredBackend({
+      l1: l1.driver,
+      l2: wrap(l2.driver, { changes: feed }),
+      staleIfError: 0,
+    });
     await plainWriter.set('k', 'v');
     await cache.get('k');
     expect(l1.driver.exists('k')).toBe(true);
@@ -368,7 +371,7 @@ describe('when L2 fails', () => {
   });
 
   it("with onL2Failure: 'miss', reads answer as misses instead of errors", async () => {
-    const { cache, setDown } = failingSetup('miss');
+    const { cache, setDown, clock } = failingSetup('miss');
     setDown(true);
     expect((await cache.get('k')).unwrap()).toBeNull();
     expect((await cache.getMany(['a', 'b'])).unwrap()).toEqual(
@@ -378,7 +381,11 @@ describe('when L2 fails', () => {
       ]),
     );
     expect((await cache.exists('k')).unwrap()).toBe(false);
-    expect((await cache.getOrSet('k', () => 'loaded')).isErr()).toBe(true); // the write still fails
+    // The loaded value is answered though it could not be stored, and counted as not stored.
+    expect((await cache.getOrSet('k', () => 'loaded')).unwrap()).toBe('loaded');
+    setDown(false);
+    clock.advance(1000); // past the breaker's reset
+    expect((await cache.stats()).unwrap().loadsNotStored).toBe(1);
   });
 });
 
@@ -429,18 +436,7 @@ describe('options', () => {
 });
 
 describe('health events on the observability seam', () => {
-  /** Every event published on the seam while `body` runs. */
-  async function eventsDuring(body: () => Promise<void>): Promise<BackendEvent[]> {
-    const events: BackendEvent[] = [];
-    const listener = (message: unknown) => events.push(message as BackendEvent);
-    subscribe(EVENT_CHANNEL, listener);
-    try {
-      await body();
-    } finally {
-      unsubscribe(EVENT_CHANNEL, listener);
-    }
-    return events;
-  }
+  const eventsDuring = (body: () => Promise<void>) => publishedDuring<BackendEvent>(body, EVENT_CHANNEL);
 
   it('the breaker reports opening, its probe and closing again', async () => {
     const clock = createManualClock();
@@ -469,7 +465,7 @@ describe('health events on the observability seam', () => {
     ]);
   });
 
-  it('a lost feed reports the loss with its reason and the emptied L1; re-arming and invalidations are reported', async () => {
+  it('a lost feed reports the loss with its reason; re-arming, the L1 emptied then, and invalidations are reported', async () => {
     const { l1, l2, plainWriter } = setup();
     const { feed, emit } = handFedFeed();
     const cache = createTieredBackend({ l1: l1.driver, l2: wrap(l2.driver, { changes: feed }) });
@@ -484,8 +480,12 @@ describe('health events on the observability seam', () => {
     expect(events).toEqual([
       { backend: 'tiered', type: 'invalidation', count: 2 },
       { backend: 'tiered', type: 'feed', state: 'lost', reason: 'connection reset' },
-      { backend: 'tiered', type: 'l1-emptied', reason: 'change feed lost: connection reset' },
       { backend: 'tiered', type: 'feed', state: 'armed', reason: undefined },
+      {
+        backend: 'tiered',
+        type: 'l1-emptied',
+        reason: 'change feed re-armed: copies from before may have missed changes',
+      },
       { backend: 'tiered', type: 'invalidation', count: 'all' },
     ]);
   });
@@ -493,20 +493,90 @@ describe('health events on the observability seam', () => {
   it('an L1 hit and an L2 hit are told apart on the operation channel', async () => {
     const { cache, plainWriter } = setup();
     await plainWriter.set('remote', 'v');
-    const seen: OperationMessage[] = [];
-    const listener = (message: unknown) => seen.push(message as OperationMessage);
-    subscribe(OPERATION_CHANNEL, listener);
-    try {
+    const seen = await publishedDuring(async () => {
       await cache.get('remote');
       await cache.get('remote');
       await cache.get('absent');
-    } finally {
-      unsubscribe(OPERATION_CHANNEL, listener);
-    }
+    });
     expect(seen.map(({ outcome, tier }) => ({ outcome, tier }))).toEqual([
       { outcome: 'hit', tier: 'l2' },
       { outcome: 'hit', tier: 'l1' },
       { outcome: 'miss', tier: 'none' },
+    ]);
+  });
+});
+
+describe('health lines in the logger', () => {
+  /** The logger's lines, kept. */
+  function recordingLogger() {
+    const lines: Array<{ level: 'warn' | 'info'; obj: Record<string, unknown>; msg: string }> = [];
+    const logger: CacheLogger = {
+      warn: (obj, msg) => lines.push({ level: 'warn', obj: obj as Record<string, unknown>, msg }),
+      info: (obj, msg) => lines.push({ level: 'info', obj: obj as Record<string, unknown>, msg }),
+    };
+    return { logger, lines };
+  }
+
+  it('an outage of L2 is one warning when the circuit opens and one line when it closes, whatever the probes', async () => {
+    const clock = createManualClock();
+    const l2 = createMemoryDriver({ clock, keyPrefix: 'app:' });
+    let down = false;
+    const flaky = wrap(l2, {
+      getEntries: (keys: readonly string[]) => (down ? unreachable() : l2.getEntries(keys)),
+    });
+    const { logger, lines } = recordingLogger();
+    const cache = createTieredBackend({
+      l2: flaky,
+      clock,
+      logger,
+      breaker: { failureThreshold: 2, resetAfterMs: 100 },
+    });
+    const before = lines.length;
+    down = true;
+    await cache.get('a');
+    await cache.get('b');
+    // Two probes that fail: half-open and open again, twice, on the seam only.
+    for (const key of ['c', 'd']) {
+      clock.advance(100);
+      expect((await cache.get(key)).isErr()).toBe(true);
+    }
+    down = false;
+    clock.advance(100);
+    expect((await cache.get('e')).isOk()).toBe(true);
+    expect(lines.slice(before)).toEqual([
+      {
+        level: 'warn',
+        obj: { backend: 'tiered', keyPrefix: 'app:', breaker: 'open', failureThreshold: 2 },
+        msg: 'tiercache: L2 circuit open after 2 consecutive failures; calls that need L2 fail at once, and one probes it every 100 ms',
+      },
+      {
+        level: 'info',
+        obj: { backend: 'tiered', keyPrefix: 'app:', breaker: 'closed' },
+        msg: 'tiercache: L2 circuit closed: L2 answers again',
+      },
+    ]);
+  });
+
+  it('a lost change feed is a warning with its reason, and its arming again a line; its first arming is not', async () => {
+    const { l1, l2 } = setup();
+    const { feed, emit } = handFedFeed();
+    const { logger, lines } = recordingLogger();
+    createTieredBackend({ l1: l1.driver, l2: wrap(l2.driver, { changes: feed }), logger });
+    // The first arming is told by the coherence line.
+    expect(lines.map((line) => line.msg)).toEqual(['tiercache: L1 is kept coherent by key tracking']);
+    emit({ type: 'lost', reason: 'connection reset' });
+    emit({ type: 'armed' });
+    expect(lines.slice(1)).toEqual([
+      {
+        level: 'warn',
+        obj: { backend: 'tiered', keyPrefix: 'app:', feed: 'lost', reason: 'connection reset' },
+        msg: 'tiercache: change feed lost (connection reset): L1 emptied, and not filled until the feed is armed again',
+      },
+      {
+        level: 'info',
+        obj: { backend: 'tiered', keyPrefix: 'app:', feed: 'armed' },
+        msg: 'tiercache: change feed armed again: L1 fills again',
+      },
     ]);
   });
 });

@@ -19,6 +19,9 @@ export const OPERATION_NAMES = [
   'getMany',
   'setMany',
   'getOrSet',
+  'getOrSetJson',
+  'getOrSetMany',
+  'getOrSetManyJson',
   'getEntry',
   'getEntries',
   'announce',
@@ -58,10 +61,63 @@ export interface KeyCount {
   complete: boolean;
 }
 
+/**
+ * How getOrSet, getOrSetJson and getOrSetMany load and keep a value. Every option but `ttl` can also be given
+ * once for the whole cache (the `getOrSet` option of the backend factories); an option given per call wins.
+ */
 export interface GetOrSetOptions {
   /** Seconds the loaded value lives. When omitted, the backend's `defaultTtl` applies (if any). */
   ttl?: number;
+  /**
+   * Seconds past its TTL the last good value is kept for emergencies: when the loader throws, rejects or
+   * times out and a grace copy exists, it is answered (counted and published as stale) and the loader is not
+   * called again for `graceBackoff`. The key itself keeps its plain value and real TTL; the copy lives in a
+   * companion key (`<prefix>__tiercache:grace…:<key>`, in the key's Redis Cluster slot). 0 turns grace off.
+   * @default 0
+   */
+  grace?: number;
+  /** Seconds a grace copy is answered without calling a loader that just failed. @default 5 */
+  graceBackoff?: number;
+  /**
+   * Seconds after which a caller that has a stale value to fall back on (a grace copy) gets it, while the loader
+   * goes on in the background and updates the cache when it finishes. No effect without a grace copy.
+   * @default no soft timeout
+   */
+  softTimeout?: number;
+  /**
+   * Seconds no caller waits longer than: past it the caller gets its grace copy if there is one, `Err TIMEOUT`
+   * otherwise; the loader goes on in the background and stores its value if it finishes. A loader that is
+   * still running after it no longer holds the key: the next caller starts a new one.
+   * @default no bound
+   */
+  hardTimeout?: number;
+  /**
+   * One loader across processes: a lock in the store (Redis `SET NX PX` with a random token, a fencing number
+   * checked when the value is stored) so that processes missing the same key run the loader once between them;
+   * the others are woken by the change feed when the value is written. `true`, or `{ ttl }`: the seconds a lock
+   * lives (a holder that dies releases it then). An efficiency tool, not mutual exclusion: see the README.
+   * @default false
+   */
+  lock?: boolean | { ttl?: number };
+  /**
+   * A fraction of the TTL (0 < x < 1): a hit in the last `refreshAhead` part of the TTL of a value this
+   * process loaded is answered at once, and starts one background reload.
+   * @default no refresh ahead
+   */
+  refreshAhead?: number;
+  /**
+   * A fraction (0 ≤ x < 1) by which each stored TTL is shortened at random, so keys loaded together do not
+   * expire together. Never lengthens a TTL.
+   * @default 0
+   */
+  jitter?: number;
 }
+
+/** What a getOrSetMany loader answers: values by key, as a Map or a plain object; a key left out is a miss. */
+export type LoadedValues<T> = ReadonlyMap<string, T> | Readonly<Record<string, T>>;
+
+/** getOrSet's defaults for a whole cache: every {@link GetOrSetOptions} option but `ttl`. */
+export type GetOrSetDefaults = Omit<GetOrSetOptions, 'ttl'>;
 
 /** A source of the current time in milliseconds since the epoch. Backends that take one let tests move time. */
 export interface Clock {
@@ -160,6 +216,13 @@ export interface CacheStats {
   hits: number;
   /** Lookups that found nothing. */
   misses: number;
+  /**
+   * Hits answered with a copy that may be out of date (counted in `hits` too): a tiered cache's L1 copy while
+   * Redis could not be asked, or a getOrSet's grace copy while its loader failed.
+   */
+  staleHits: number;
+  /** Values getOrSet loaded but could not store (they were answered all the same). */
+  loadsNotStored: number;
   /** hits / (hits + misses); 0 before the first lookup. */
   hitRate: number;
   /** misses / (hits + misses); 0 before the first lookup. */
@@ -181,7 +244,7 @@ export interface CacheStats {
   /** Calls made to each operation, including those that returned `Err`. */
   operations: Record<OperationName, number>;
   /** Per-tier figures, for backends made of other backends: each tier as it saw the reads that reached it. */
-  tiers?: Record<string, Omit<CacheStats, 'operations' | 'tiers'>>;
+  tiers?: Record<string, Omit<CacheStats, 'operations' | 'tiers' | 'loadsNotStored'>>;
   /** How a tiered cache keeps its L1 coherent now (see {@link CoherenceMode}); only tiered caches say. */
   coherence?: CoherenceMode;
 }
@@ -285,6 +348,32 @@ export interface CacheBackend {
     loader: () => string | Promise<string>,
     options?: GetOrSetOptions,
   ): CacheResult<string>;
+
+  /**
+   * getOrSet for any value JSON carries: stored as plain JSON text (other programs read it), answered as the
+   * loader's value, or decoded from the stored text on a hit. A value JSON cannot carry is `Err SERIALIZATION`
+   * and is not stored.
+   */
+  getOrSetJson<T>(key: string, loader: () => T | Promise<T>, options?: GetOrSetOptions): CacheResult<T>;
+
+  /**
+   * Several keys at once, answered by key in the order asked: cached keys from the cache (L1, then one L2
+   * batch), the missing ones by one call of `loadMany` with all of them, stored in one batch. A key `loadMany`
+   * leaves out answers `null` (a miss, not an error). Keys already being loaded in this process are joined, not
+   * loaded again. Takes the options of getOrSet but `lock` and `softTimeout` (batches coalesce in this process).
+   */
+  getOrSetMany(
+    keys: readonly string[],
+    loadMany: (keys: string[]) => LoadedValues<string> | Promise<LoadedValues<string>>,
+    options?: GetOrSetOptions,
+  ): CacheResult<Map<string, string | null>>;
+
+  /** getOrSetMany for values JSON carries, stored as getOrSetJson stores them. */
+  getOrSetManyJson<T>(
+    keys: readonly string[],
+    loadMany: (keys: string[]) => LoadedValues<T> | Promise<LoadedValues<T>>,
+    options?: GetOrSetOptions,
+  ): CacheResult<Map<string, T | null>>;
 
   /** The stored entry with what the backend knows about it, or `null` on a miss. Counts as a lookup. */
   getEntry(key: string): CacheResult<CacheEntry | null>;

@@ -1,4 +1,4 @@
-import { Err, Ok, type Result } from 'ts-results-es';
+import { Ok, type Result } from 'ts-results-es';
 import {
   checkAmount,
   checkKey,
@@ -8,7 +8,6 @@ import {
   closedError,
   readCountKeysOptions,
   readEntries,
-  readGetOrSetArguments,
   readKeys,
   toMilliseconds,
 } from './arguments.js';
@@ -19,23 +18,39 @@ import type {
   CacheResult,
   CacheStats,
   ChangeFeed,
+  Clock,
   CountKeysOptions,
+  GetOrSetDefaults,
   GetOrSetOptions,
   KeyCount,
+  LoadedValues,
   OperationName,
 } from './cache-backend.js';
 import { CacheError } from './cache-error.js';
-import { type Awaitable, type CacheDriver, DriverError } from './driver.js';
+import { type Awaitable, type CacheDriver, DriverError, type StaleCopy } from './driver.js';
 import { DriverCalls } from './driver-calls.js';
+import { type Codec, JSON_TEXT, TEXT } from './get-or-set/codecs.js';
+import { Flights } from './get-or-set/flights.js';
+import { defaultLoadPolicy } from './get-or-set/load-policy.js';
+import { LoadThrough } from './get-or-set/load-through.js';
 import { decodeJson, encodeJson } from './json.js';
-import { LoadThrough } from './loader.js';
-import { Lookups } from './lookups.js';
-import { observationStart, publishOperation } from './observability.js';
+import { type CacheLogger, silentLogger } from './logger.js';
+import { type Fresh, Lookups } from './lookups.js';
+import { observationStart } from './observability.js';
 import { createOperationCounts, lookupRates } from './stats.js';
 
 export interface CacheOptions {
   /** Seconds a key lives when `set`, `setMany` or `getOrSet` is given no TTL. @default no expiry */
-  defaultTtl?: number;
+  defaultTtl?: number | undefined;
+  /**
+   * getOrSet's options for every call that does not give its own (all but `ttl`: see `defaultTtl`).
+   * @example { grace: 3600, hardTimeout: 2, lock: true }
+   */
+  getOrSet?: GetOrSetDefaults | undefined;
+  /** Where the few things worth a line go (a loaded value that could not be stored). @default silent */
+  logger?: CacheLogger | undefined;
+  /** The time getOrSet's back-offs, refresh-ahead and grace ages are measured by. @default Date.now */
+  clock?: Clock | undefined;
 }
 
 // Answers that carry no per-call data are shared: a hit path that allocates less is a faster hit path.
@@ -59,6 +74,7 @@ class Cache implements CacheBackend {
   readonly #defaultTtlMs: number | undefined;
   readonly #operations = createOperationCounts();
   readonly #loads: LoadThrough;
+  readonly #flights: Flights;
   readonly #lookups: Lookups;
   readonly #calls: DriverCalls;
   #closed = false;
@@ -73,36 +89,33 @@ class Cache implements CacheBackend {
     this.#driver = driver;
     this.#peek = driver.peek;
     this.#defaultTtlMs = options.defaultTtl === undefined ? undefined : toMilliseconds(options.defaultTtl);
-    this.#loads = new LoadThrough(driver.name);
     this.#lookups = new Lookups(driver.name);
     this.#calls = new DriverCalls(driver, this.#lookups);
+    this.#flights = new Flights(driver, options.logger ?? silentLogger, options.clock ?? Date);
+    this.#loads = new LoadThrough(
+      driver,
+      this.#lookups,
+      this.#calls,
+      this.#flights,
+      defaultLoadPolicy(driver.name, options.getOrSet),
+      (ttl) => this.#ttlMs(ttl),
+    );
   }
 
   get(key: string): CacheResult<string | null> {
     this.#operations.get++;
     const started = observationStart();
-    const peek = this.#peek;
-    let peeked = peek !== null && started === 0 && !this.#closed && typeof key === 'string';
-    if (peek !== null && peeked) {
-      // The hit nobody observes, kept to the least work: the one path a cache must make fast. The key is
-      // checked for lone surrogates only if this process does not hold it (see CacheDriver.peek).
-      let held: string | undefined;
-      try {
-        held = peek(key);
-      } catch {
-        // A peek that fails answers nothing: the driver is asked below, and its failure, if any, is answered.
-        peeked = false;
-      }
-      if (held !== undefined) {
-        this.#lookups.hits++;
-        return Promise.resolve(new Ok(held));
-      }
+    const held = this.#held(key, started);
+    if (typeof held === 'string') {
+      this.#lookups.hits++;
+      return Promise.resolve(new Ok(held));
     }
+    const peeked = held === undefined;
     const refused = this.#refuseKey('get', key);
     if (refused) return this.#calls.refused(refused, started);
     // A local driver that was just peeked at would answer the same miss again.
     if (peeked && this.#driver.local) return this.#lookups.missedAnswer();
-    let answer: Awaitable<string | null>;
+    let answer: Awaitable<string | StaleCopy | null>;
     try {
       answer = this.#driver.get(key);
     } catch (cause) {
@@ -112,7 +125,12 @@ class Cache implements CacheBackend {
   }
 
   /** Any other answer of a lookup: a miss, an observed hit, or one the driver gives later. */
-  #answerLookup(answer: Awaitable<string | null>, operation: OperationName, key: string, started: number) {
+  #answerLookup(
+    answer: Awaitable<string | StaleCopy | null>,
+    operation: OperationName,
+    key: string,
+    started: number,
+  ) {
     if (answer instanceof Promise) return this.#calls.lookUpLater(answer, operation, key, started);
     if (answer === null && started === 0) return this.#lookups.missedAnswer();
     return Promise.resolve(this.#lookups.lookedUp(answer, operation, key, 'l1', started));
@@ -227,37 +245,68 @@ class Cache implements CacheBackend {
     options?: GetOrSetOptions,
   ): CacheResult<string> {
     this.#operations.getOrSet++;
-    const started = observationStart();
-    const ttl = this.#refuseKey('getOrSet', key) ?? readGetOrSetArguments(this.name, key, loader, options);
-    if (ttl instanceof CacheError) return this.#calls.refused(ttl, started);
-    const ttlMs = this.#ttlMs(ttl);
-    let answer: Awaitable<string | null>;
-    try {
-      answer = this.#driver.get(key);
-    } catch (cause) {
-      return Promise.resolve(this.#calls.failed(cause, 'getOrSet', key, started));
-    }
-    if (typeof answer === 'string')
-      return Promise.resolve(this.#lookups.found(answer, 'getOrSet', key, 'l1', started));
-    if (answer === null) return this.#load(key, loader, ttlMs, started);
-    return this.#getOrSetLater(answer, key, loader, ttlMs, started);
+    return this.#getOrSet('getOrSet', key, loader, options, TEXT);
   }
 
-  /** getOrSet's answer from a driver that answers later; apart from getOrSet as `DriverCalls` explains. */
-  #getOrSetLater(
-    answer: Promise<string | null>,
+  getOrSetJson<T>(key: string, loader: () => T | Promise<T>, options?: GetOrSetOptions): CacheResult<T> {
+    this.#operations.getOrSetJson++;
+    return this.#getOrSet('getOrSetJson', key, loader, options, JSON_TEXT as Codec<T>);
+  }
+
+  getOrSetMany(
+    keys: readonly string[],
+    loadMany: (keys: string[]) => LoadedValues<string> | Promise<LoadedValues<string>>,
+    options?: GetOrSetOptions,
+  ): CacheResult<Map<string, string | null>> {
+    this.#operations.getOrSetMany++;
+    return this.#getOrSetMany('getOrSetMany', keys, loadMany, options, TEXT);
+  }
+
+  getOrSetManyJson<T>(
+    keys: readonly string[],
+    loadMany: (keys: string[]) => LoadedValues<T> | Promise<LoadedValues<T>>,
+    options?: GetOrSetOptions,
+  ): CacheResult<Map<string, T | null>> {
+    this.#operations.getOrSetManyJson++;
+    return this.#getOrSetMany('getOrSetManyJson', keys, loadMany, options, JSON_TEXT as Codec<T>);
+  }
+
+  #getOrSet<T>(
+    operation: OperationName,
     key: string,
-    loader: () => string | Promise<string>,
-    ttlMs: number | undefined,
-    started: number,
-  ): CacheResult<string> {
-    return answer.then(
-      (value) =>
-        value === null
-          ? this.#load(key, loader, ttlMs, started)
-          : this.#lookups.found(value, 'getOrSet', key, 'l2', started),
-      (cause) => this.#calls.failed(cause, 'getOrSet', key, started),
+    loader: () => unknown,
+    options: GetOrSetOptions | undefined,
+    codec: Codec<T>,
+  ): CacheResult<T> {
+    const started = observationStart();
+    const policy = this.#loads.policy(operation, key, loader, options);
+    if (policy instanceof CacheError) return this.#calls.refused(policy, started);
+    const held = this.#held(key, started);
+    if (typeof held === 'string') {
+      return Promise.resolve(this.#loads.held(operation, key, held, loader, policy, codec));
+    }
+    const peeked = held === undefined;
+    const refused = this.#refuseKey(operation, key);
+    if (refused) return this.#calls.refused(refused, started);
+    // A local driver that was just peeked at would answer the same miss: go straight to the load.
+    return Promise.resolve(
+      this.#loads.one(operation, key, loader, policy, codec, started, peeked && this.#driver.local),
     );
+  }
+
+  #getOrSetMany<T>(
+    operation: OperationName,
+    keys: readonly string[],
+    loadMany: unknown,
+    options: GetOrSetOptions | undefined,
+    codec: Codec<T>,
+  ): CacheResult<Map<string, T | null>> {
+    const started = observationStart();
+    const policy = this.#closed
+      ? closedError(this.name, operation)
+      : this.#loads.policy(operation, undefined, loadMany, options);
+    if (policy instanceof CacheError) return this.#calls.refused(policy, started);
+    return this.#loads.many(operation, keys, loadMany, policy, codec, started);
   }
 
   getEntry(key: string): CacheResult<CacheEntry | null> {
@@ -294,6 +343,8 @@ class Cache implements CacheBackend {
         ...figures,
         hits: this.#lookups.hits,
         misses: this.#lookups.misses,
+        staleHits: this.#lookups.staleHits,
+        loadsNotStored: this.#flights.notStored,
         ...lookupRates(this.#lookups.hits, this.#lookups.misses),
         operations: { ...this.#operations },
       }),
@@ -310,6 +361,7 @@ class Cache implements CacheBackend {
     this.#operations.close++;
     if (this.#closed) return OK_VOID;
     this.#closed = true;
+    this.#flights.close();
     try {
       await this.#driver.close();
     } catch (cause) {
@@ -320,12 +372,29 @@ class Cache implements CacheBackend {
 
   // ---- the shared steps of every operation ----
 
+  /**
+   * The hit nobody observes, kept to the least work: the one path a cache must make fast. What this process
+   * holds for `key` (see CacheDriver.peek): the value, `undefined` when it holds none, `null` when it was not
+   * asked (no peek, an observed call, a closed cache, a key that is not a string, or a peek that failed: the
+   * driver is then asked, and its failure, if any, answered). The key is checked for lone surrogates only if
+   * this process does not hold it.
+   */
+  #held(key: unknown, started: number): string | undefined | null {
+    const peek = this.#peek;
+    if (peek === null || started !== 0 || this.#closed || typeof key !== 'string') return null;
+    try {
+      return peek(key);
+    } catch {
+      return null;
+    }
+  }
+
   /** getMany and getEntries: distinct keys read in one driver call, answered by key in the order asked. */
   #lookUpMany<T>(
     operation: 'getMany' | 'getEntries',
     keys: readonly string[],
     read: (distinct: string[]) => Awaitable<ReadonlyArray<T | null | DriverError>>,
-  ): CacheResult<Map<string, T | null>> {
+  ): CacheResult<Map<string, Fresh<T> | null>> {
     this.#operations[operation]++;
     const started = observationStart();
     const distinct = this.#closed ? closedError(this.name, operation) : readKeys(this.name, operation, keys);
@@ -366,23 +435,6 @@ class Cache implements CacheBackend {
     const refused = this.#closed ? closedError(this.name, operation) : invalidArgument;
     if (refused) return this.#calls.refused(refused, started);
     return this.#calls.call(operation, undefined, started, invoke, convert);
-  }
-
-  #load(key: string, loader: () => string | Promise<string>, ttlMs: number | undefined, started: number) {
-    this.#lookups.misses++;
-    return this.#loads
-      .load(key, key, loader, (value) => {
-        // The cache may have been closed while the loader ran: a driver never sees a call after close().
-        if (this.#closed) return new Err(closedError(this.name, 'getOrSet', key));
-        return this.#calls.call('getOrSet', key, 0, () => this.#driver.set(key, value, ttlMs), nothing);
-      })
-      .then((result) => {
-        if (started !== 0) {
-          const code = result.isErr() ? result.error.code : undefined;
-          publishOperation(this.name, 'getOrSet', key, code ? 'error' : 'miss', 'none', 0, 1, code, started);
-        }
-        return result;
-      });
   }
 
   #addTo(operation: 'increment' | 'decrement', key: string, amount: number, sign: 1 | -1) {

@@ -1,7 +1,7 @@
 import { Err, Ok, type Result } from 'ts-results-es';
 import type { CacheResult, OperationName } from './cache-backend.js';
 import type { CacheError } from './cache-error.js';
-import { type Awaitable, type CacheDriver, toCacheError } from './driver.js';
+import { type Awaitable, type CacheDriver, type StaleCopy, toCacheError } from './driver.js';
 import type { Lookups } from './lookups.js';
 import { publishOperation, type Tier } from './observability.js';
 
@@ -50,7 +50,7 @@ export class DriverCalls {
 
   /** A lookup of one key that the driver answers later. */
   lookUpLater(
-    answer: Promise<string | null>,
+    answer: Promise<string | StaleCopy | null>,
     operation: OperationName,
     key: string,
     started: number,

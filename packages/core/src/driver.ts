@@ -39,7 +39,7 @@ export interface DriverStats {
 }
 
 /** One tier of a driver made of several, as that tier saw the reads that reached it. */
-export type TierStats = Omit<CacheStats, 'operations' | 'tiers'>;
+export type TierStats = Omit<CacheStats, 'operations' | 'tiers' | 'loadsNotStored'>;
 
 /**
  * A store of string keys and values with millisecond TTLs: what a backend package implements.
@@ -75,10 +75,13 @@ export interface CacheDriver<Local extends boolean = boolean> {
    */
   readonly peek: ((key: string) => string | undefined) | null;
 
-  /** The value, or `null` on a miss. */
-  get(key: string): DriverAnswer<string | null, Local>;
-  /** Values of distinct keys, in the order asked, `null` for each miss. */
-  getMany(keys: readonly string[]): DriverAnswer<Array<string | null>, Local>;
+  /**
+   * The value, or `null` on a miss; a {@link StaleCopy} where the driver answers a copy that may be out of date
+   * because the truth cannot be asked (only drivers that promise so: a tiered cache with `staleIfError`).
+   */
+  get(key: string): DriverAnswer<string | StaleCopy | null, Local>;
+  /** Values of distinct keys, in the order asked, `null` for each miss, a {@link StaleCopy} as `get` answers. */
+  getMany(keys: readonly string[]): DriverAnswer<Array<string | StaleCopy | null>, Local>;
   /**
    * Entries of distinct keys, value and TTL read together, in the order asked, `null` for each miss. A key the
    * store holds but cannot read as a string (a Redis key of another type) answers a {@link DriverError} in its
@@ -129,6 +132,29 @@ export interface CacheDriver<Local extends boolean = boolean> {
    * of the page). With exactly `limit` keys under the prefix the answer is complete.
    */
   countKeys(limit: number): DriverAnswer<KeyCount, Local>;
+  /**
+   * Stores values a getOrSet loaded: each key with its TTL and, when `graceMs` is above 0, its grace copy (the
+   * value and when it was stored) under its companion key, living TTL + grace. With a `fence`, stores nothing
+   * and answers `false` when a newer lock on the key was granted since (a late writer must not overwrite the
+   * newer holder's value); answers `true` once stored.
+   */
+  storeLoaded(entries: readonly LoadedEntry[], fence: LockGrant | null): DriverAnswer<boolean, Local>;
+  /** The grace copies of distinct keys, in the order asked, `null` where there is none. */
+  readGrace(keys: readonly string[]): DriverAnswer<Array<GraceCopy | null>, Local>;
+  /**
+   * Takes the loader's lock on `key` for `ttlMs` if no one holds it and the key holds no value: a grant carries
+   * a random token (to release only one's own lock) and a fencing number that grows with every grant on the
+   * key. A refusal says how long the holder's lock still lives, 0 when the key holds a value already (read it).
+   */
+  lock(key: string, ttlMs: number): DriverAnswer<LockGrant | LockRefusal, Local>;
+  /** Releases `grant`'s lock if it is still the holder's, and tells waiting processes to look again. */
+  unlock(key: string, grant: LockGrant): DriverAnswer<unknown, Local>;
+  /**
+   * Calls `onChange` whenever `key` may have changed here or in another process (a write, a delete, a release
+   * of its lock, a flush, a loss of the feed), until the returned function is called. `null` when the driver
+   * cannot hear changes: waiters then wait out the lock.
+   */
+  watch(key: string, onChange: () => void): (() => void) | null;
   /** Releases what the driver holds. Called once. */
   close(): Promise<void>;
   /** Names a failure that is not a {@link DriverError} (an error of the underlying client). */
@@ -137,6 +163,50 @@ export interface CacheDriver<Local extends boolean = boolean> {
 
 /** What `getEntries` answers for one key: its entry, `null` for a miss, or why this key could not be read. */
 export type EntryReply = CacheEntry | null | DriverError;
+
+/** A value a getOrSet loaded, to be stored with its TTL and grace. */
+export interface LoadedEntry {
+  key: string;
+  value: string;
+  ttlMs: number | undefined;
+  /** How long past its TTL a copy is kept for when the loader fails; 0 for none. */
+  graceMs: number;
+}
+
+/** The last good value of a key, kept past its TTL for emergencies. */
+export interface GraceCopy {
+  value: string;
+  /** When it was stored, in ms since the epoch (the storing process's clock). */
+  storedAt: number;
+}
+
+/** A loader's lock, held. */
+export interface LockGrant {
+  readonly held: true;
+  readonly token: string;
+  readonly fence: number;
+}
+
+/** A loader's lock, held by someone else for `remainingMs` more. */
+export interface LockRefusal {
+  readonly held: false;
+  readonly remainingMs: number;
+}
+
+/**
+ * A value a driver answers although it may be out of date: the copy it still holds of a key whose source of
+ * truth cannot be asked just now (a tiered cache's L1 copy while Redis is down). The front answers its value,
+ * and counts and publishes it as stale, so degraded service is visible.
+ */
+export class StaleCopy {
+  constructor(
+    readonly value: string,
+    /** Milliseconds since the copy was known to be the truth (stored or read from the source). */
+    readonly ageMs: number,
+    /** Where the copy was held. */
+    readonly tier: 'l1' | 'l2',
+  ) {}
+}
 
 /** A driver whose calls all answer synchronously: an in-process tier. */
 export type LocalDriver = CacheDriver<true>;

@@ -1,7 +1,10 @@
 import { Ok, type Result } from 'ts-results-es';
 import type { OperationName } from './cache-backend.js';
-import { DriverError } from './driver.js';
+import { DriverError, StaleCopy } from './driver.js';
 import { publishOperation, type Tier } from './observability.js';
+
+/** What a lookup answers for a driver's reply: the value of a {@link StaleCopy}, anything else as it is. */
+export type Fresh<T> = T extends StaleCopy ? string : T;
 
 const OK_NULL: Result<null, never> = new Ok(null);
 const OK_NULL_ANSWER = Promise.resolve(OK_NULL);
@@ -14,6 +17,8 @@ export class Lookups {
   readonly #backend: string;
   hits = 0;
   misses = 0;
+  /** Hits answered with a copy that may be out of date (counted in `hits` too). */
+  staleHits = 0;
 
   constructor(backend: string) {
     this.#backend = backend;
@@ -32,14 +37,35 @@ export class Lookups {
     return result;
   }
 
+  /** A hit answered with a copy the driver holds while the truth cannot be asked. */
+  foundStale(copy: StaleCopy, operation: OperationName, key: string, started: number): Result<string, never> {
+    this.hits++;
+    this.staleHits++;
+    if (started !== 0)
+      publishOperation(
+        this.#backend,
+        operation,
+        key,
+        'stale',
+        copy.tier,
+        1,
+        0,
+        undefined,
+        started,
+        copy.ageMs,
+      );
+    return new Ok(copy.value);
+  }
+
   lookedUp<T>(
     value: T | null,
     operation: OperationName,
     key: string,
     tier: Tier,
     started: number,
-  ): Result<T | null, never> {
-    if (value !== null) return this.found(value, operation, key, tier, started);
+  ): Result<Fresh<T> | null, never> {
+    if (value instanceof StaleCopy) return this.foundStale(value, operation, key, started) as Ok<Fresh<T>>;
+    if (value !== null) return this.found(value as Fresh<T>, operation, key, tier, started);
     this.misses++;
     if (started !== 0)
       publishOperation(this.#backend, operation, key, 'miss', 'none', 0, 1, undefined, started);
@@ -56,18 +82,25 @@ export class Lookups {
     values: ReadonlyArray<T | null | DriverError>,
     tier: Tier,
     started: number,
-  ): Result<Map<string, T | null>, never> {
-    const found = new Map<string, T | null>();
+  ): Result<Map<string, Fresh<T> | null>, never> {
+    const found = new Map<string, Fresh<T> | null>();
     let hits = 0;
+    let stale = 0;
     for (let i = 0; i < keys.length; i++) {
       const answer = values[i] ?? null;
-      const value = answer instanceof DriverError ? null : answer;
+      let value: Fresh<T> | null;
+      if (answer instanceof DriverError) value = null;
+      else if (answer instanceof StaleCopy) {
+        stale++;
+        value = answer.value as Fresh<T>;
+      } else value = answer as Fresh<T> | null;
       if (value !== null) hits++;
       found.set(keys[i] as string, value);
     }
     const misses = keys.length - hits;
     this.hits += hits;
     this.misses += misses;
+    this.staleHits += stale;
     if (started !== 0)
       publishOperation(this.#backend, operation, undefined, 'ok', tier, hits, misses, undefined, started);
     return new Ok(found);

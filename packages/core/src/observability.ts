@@ -19,10 +19,12 @@ export interface OperationMessage {
   /** The key as the caller gave it, for operations on one key. */
   key: string | undefined;
   /**
-   * `hit` or `miss` for lookups of one key, `ok` for anything else that succeeded, `error` otherwise (see
-   * `code`). A getMany is `ok`: its per-key hits and misses are in `hits` and `misses`.
+   * `hit` or `miss` for lookups of one key, `stale` for a hit answered with a copy that may be out of date
+   * (the source could not be asked, or a getOrSet loader failed within grace), `ok` for anything else that
+   * succeeded, `error` otherwise (see `code`). A getMany is `ok`: its per-key hits and misses are in `hits`
+   * and `misses`.
    */
-  outcome: 'hit' | 'miss' | 'ok' | 'error';
+  outcome: 'hit' | 'miss' | 'stale' | 'ok' | 'error';
   /** For lookups: the tier that answered. For getMany, the tier of its slowest part. */
   tier: Tier | undefined;
   /** Keys found and not found, for lookups (1 and 0 for a hit of one key). */
@@ -31,6 +33,8 @@ export interface OperationMessage {
   code: CacheErrorCode | undefined;
   /** Milliseconds from the call to its answer. */
   durationMs: number;
+  /** For a `stale` answer of one key: how old the copy was, in ms (since it was stored or read from the source). */
+  ageMs?: number | undefined;
 }
 
 /** A change of a backend's health or coherence, published on {@link EVENT_CHANNEL}. */
@@ -46,7 +50,9 @@ export type BackendEvent =
    * How a tiered cache keeps its L1 coherent, when first decided and whenever it changes; `reason` says why
    * (what the server answered, or the option that asked for it).
    */
-  | { backend: string; type: 'coherence'; mode: CoherenceMode; reason: string };
+  | { backend: string; type: 'coherence'; mode: CoherenceMode; reason: string }
+  /** A value a getOrSet loaded could not be stored (it was answered all the same); `reason` says why. */
+  | { backend: string; type: 'not-stored'; key: string; reason: string };
 
 /** Channel name of {@link OperationMessage}s. */
 export const OPERATION_CHANNEL = 'tiercache:operation';
@@ -77,6 +83,7 @@ export function publishOperation(
   misses: number,
   code: CacheErrorCode | undefined,
   started: number,
+  ageMs?: number,
 ): void {
   if (!operationChannel.hasSubscribers) return;
   const message: OperationMessage = {
@@ -90,5 +97,6 @@ export function publishOperation(
     code,
     durationMs: performance.now() - started,
   };
+  if (ageMs !== undefined) message.ageMs = ageMs;
   operationChannel.publish(message);
 }

@@ -1,5 +1,13 @@
 import type { CacheEntry, KeyCount } from '../src/cache-backend.js';
-import { DriverError, type DriverStats, type LocalDriver } from '../src/driver.js';
+import { companionKey, decodeGraceCopy, encodeGraceCopy } from '../src/companion-keys.js';
+import {
+  DriverError,
+  type DriverStats,
+  type GraceCopy,
+  type LoadedEntry,
+  type LocalDriver,
+  type LockGrant,
+} from '../src/driver.js';
 import { compileKeyPattern } from '../src/key-pattern.js';
 
 /* A driver for core's own tests: core cannot depend on a backend package. */
@@ -13,6 +21,7 @@ export class MapDriver implements LocalDriver {
   readonly local = true;
   readonly changes = null;
   readonly data = new Map<string, string>();
+  #fence = 0;
   readonly peek = (key: string): string | undefined => this.data.get(key);
 
   get(key: string): string | null {
@@ -70,6 +79,24 @@ export class MapDriver implements LocalDriver {
     this.data.clear();
   }
   ping(): void {}
+  /** Grace copies beside the values, under their companion names; locks are always granted (one process). */
+  storeLoaded(entries: readonly LoadedEntry[]): boolean {
+    for (const { key, value, graceMs } of entries) {
+      this.data.set(key, value);
+      if (graceMs > 0) this.data.set(companionKey('', key, 'grace'), encodeGraceCopy(value, Date.now()));
+    }
+    return true;
+  }
+  readGrace(keys: readonly string[]): Array<GraceCopy | null> {
+    return keys.map((key) => decodeGraceCopy(this.data.get(companionKey('', key, 'grace'))));
+  }
+  lock(): LockGrant {
+    return { held: true, token: 'only', fence: ++this.#fence };
+  }
+  unlock(): void {}
+  watch(): null {
+    return null;
+  }
   stats(): DriverStats {
     return {
       totalKeys: this.data.size,

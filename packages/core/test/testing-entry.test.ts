@@ -18,6 +18,7 @@ describe('@tiercache/core/testing without fast-check installed', () => {
         'expectErr',
         'expectOk',
         'listenToChanges',
+        'publishedDuring',
       ]);
       // The stand-in for a missing fast-check works: the module that does need it fails to load.
       await expect(import('@tiercache/core/testing/operations')).rejects.toThrow();

@@ -11,6 +11,7 @@ import { describeGetEntries, describeGetEntry } from './conformance/entries.js';
 import { describeExpiry } from './conformance/expiry.js';
 import { describeGetOrSet } from './conformance/get-or-set.js';
 import { describeJson } from './conformance/json.js';
+import { describeLoadThrough } from './conformance/load-through.js';
 import { describePatterns } from './conformance/patterns.js';
 import { describeDeleteAndExists, describeGetAndSet } from './conformance/reads-and-writes.js';
 import { describePrefixIsolation, describeStats } from './conformance/stats-and-isolation.js';
@@ -110,6 +111,7 @@ export function describeConformance(target: ConformanceTarget): void {
     describePatterns(context);
     describeBatches(context);
     describeGetOrSet(context);
+    describeLoadThrough(context);
     describeBadInput(context);
     describeStats(context);
     describeCountKeys(context);

@@ -1,7 +1,9 @@
+import diagnostics from 'node:diagnostics_channel';
 import type { Result } from 'ts-results-es';
 import { expect } from 'vitest';
 import type { CacheBackend, ChangeEvent, ChangeFeed, KeyChange } from '../cache-backend.js';
 import { type CacheError, type CacheErrorCode, errorMessage } from '../cache-error.js';
+import { OPERATION_CHANNEL, type OperationMessage } from '../observability.js';
 
 /*
  * Small helpers for tests of tiercache backends and of code that uses them. They need vitest, and nothing else:
@@ -152,4 +154,20 @@ function describeValue(value: unknown): string {
   } catch {
     return String(value);
   }
+}
+
+/** What the observability seam published while `during` ran: operations, or events with `EVENT_CHANNEL`. */
+export async function publishedDuring<M = OperationMessage>(
+  during: () => Promise<unknown>,
+  channelName: string = OPERATION_CHANNEL,
+): Promise<M[]> {
+  const seen: M[] = [];
+  const listener = (message: unknown) => seen.push(message as M);
+  diagnostics.subscribe(channelName, listener);
+  try {
+    await during();
+  } finally {
+    diagnostics.unsubscribe(channelName, listener);
+  }
+  return seen;
 }

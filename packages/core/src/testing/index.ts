@@ -5,4 +5,4 @@
 export type { ConformanceCapabilities, ConformanceTarget } from './conformance.js';
 export { describeConformance } from './conformance.js';
 export type { BackendFixture, BackendFixtureOptions, ChangeRecorder } from './helpers.js';
-export { backendFixture, expectErr, expectOk, listenToChanges } from './helpers.js';
+export { backendFixture, expectErr, expectOk, listenToChanges, publishedDuring } from './helpers.js';

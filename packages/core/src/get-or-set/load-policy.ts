@@ -1,0 +1,155 @@
+import { checkTtl, describe, invalid, toMilliseconds } from '../arguments.js';
+import type { GetOrSetDefaults, OperationName } from '../cache-backend.js';
+import { CacheError, errorMessage } from '../cache-error.js';
+
+/** getOrSet's options, checked and in milliseconds. */
+export interface LoadPolicy {
+  /** The TTL asked for, or `undefined` for the cache's default. */
+  ttl: number | undefined;
+  graceMs: number;
+  graceBackoffMs: number;
+  softTimeoutMs: number | undefined;
+  hardTimeoutMs: number | undefined;
+  /** How long a lock lives, or `undefined` when the call takes no lock. */
+  lockTtlMs: number | undefined;
+  /** 0 for none. */
+  refreshAhead: number;
+  jitter: number;
+}
+
+const DEFAULT_GRACE_BACKOFF_MS = 5_000;
+const DEFAULT_LOCK_TTL_MS = 5_000;
+/** Longer than any TTL the stores take (Redis's PX is a signed 64-bit count of ms; a year is plenty here). */
+const MAX_SECONDS = 365 * 24 * 3600;
+
+type OptionName = keyof GetOrSetDefaults | 'ttl';
+const OPTION_NAMES: readonly OptionName[] = [
+  'ttl',
+  'grace',
+  'graceBackoff',
+  'softTimeout',
+  'hardTimeout',
+  'lock',
+  'refreshAhead',
+  'jitter',
+];
+
+/**
+ * Reads getOrSet's options over the cache's defaults, whatever a plain-JS caller passes: a value of the wrong
+ * kind, a negative or non-finite number, a soft timeout past the hard one, options that are not an object or
+ * whose reading throws are refused with an `INVALID_ARGUMENT` naming the option.
+ */
+export function readLoadPolicy(
+  backend: string,
+  operation: OperationName,
+  key: string | undefined,
+  options: unknown,
+  defaults: LoadPolicy,
+): LoadPolicy | CacheError {
+  if (options === undefined) return defaults;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    return invalid(backend, operation, key, `options must be an object, got ${describe(options)}`);
+  }
+  const given: Partial<Record<OptionName, unknown>> = {};
+  try {
+    for (const name of OPTION_NAMES) given[name] = (options as Record<string, unknown>)[name];
+  } catch (cause) {
+    return new CacheError({
+      code: 'INVALID_ARGUMENT',
+      backend,
+      operation,
+      key,
+      reason: `options could not be read: ${errorMessage(cause)}`,
+      cause,
+    });
+  }
+  const ttlError = checkTtl(backend, operation, key, given.ttl);
+  if (ttlError) return ttlError;
+  const refuse = (reason: string) => invalid(backend, operation, key, reason);
+  const policy: LoadPolicy = { ...defaults, ttl: given.ttl as number | undefined };
+  for (const name of ['grace', 'graceBackoff', 'softTimeout', 'hardTimeout'] as const) {
+    const value = given[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !(value >= 0) || value > MAX_SECONDS) {
+      const got = typeof value === 'number' ? String(value) : describe(value);
+      return refuse(`${name} must be a finite number of seconds from 0 to ${MAX_SECONDS}, got ${got}`);
+    }
+    const ms = toMilliseconds(value);
+    if (name === 'grace') policy.graceMs = ms;
+    else if (name === 'graceBackoff') policy.graceBackoffMs = ms;
+    else if (name === 'softTimeout') policy.softTimeoutMs = ms;
+    else policy.hardTimeoutMs = ms;
+  }
+  if (given.lock !== undefined) {
+    const lockTtlMs = readLock(given.lock);
+    if (lockTtlMs instanceof Error) return refuse(lockTtlMs.message);
+    policy.lockTtlMs = lockTtlMs;
+  }
+  const fractions = [
+    ['refreshAhead', given.refreshAhead, 'above 0 and below 1'],
+    ['jitter', given.jitter, 'from 0, below 1'],
+  ] as const;
+  for (const [name, value, range] of fractions) {
+    if (value === undefined) continue;
+    const inRange = typeof value === 'number' && (name === 'jitter' ? value >= 0 : value > 0) && value < 1;
+    if (!inRange) {
+      const got = typeof value === 'number' ? String(value) : describe(value);
+      return refuse(`${name} must be a fraction ${range}, got ${got}`);
+    }
+    policy[name] = value;
+  }
+  if (
+    policy.softTimeoutMs !== undefined &&
+    policy.hardTimeoutMs !== undefined &&
+    policy.softTimeoutMs > policy.hardTimeoutMs
+  ) {
+    return refuse(
+      `softTimeout (${policy.softTimeoutMs / 1000} s) must not be longer than hardTimeout (${policy.hardTimeoutMs / 1000} s)`,
+    );
+  }
+  return policy;
+}
+
+/** The lock option: `false`, `true` or `{ ttl }`; answers the lock's life in ms, `undefined` for no lock. */
+function readLock(lock: unknown): number | undefined | Error {
+  if (lock === false) return undefined;
+  if (lock === true) return DEFAULT_LOCK_TTL_MS;
+  if (lock !== null && typeof lock === 'object' && !Array.isArray(lock)) {
+    let ttl: unknown;
+    try {
+      ttl = (lock as { ttl?: unknown }).ttl;
+    } catch (cause) {
+      return new Error(`lock could not be read: ${errorMessage(cause)}`);
+    }
+    if (ttl === undefined) return DEFAULT_LOCK_TTL_MS;
+    if (typeof ttl === 'number' && ttl >= 0.001 && ttl <= MAX_SECONDS) return toMilliseconds(ttl);
+    const got = typeof ttl === 'number' ? String(ttl) : describe(ttl);
+    return new Error(`lock.ttl must be a finite number of seconds of at least 0.001, got ${got}`);
+  }
+  return new Error(`lock must be true, false or { ttl }, got ${describe(lock)}`);
+}
+
+/** The policy a cache applies when a call gives no options: its `getOrSet` defaults, checked once. */
+export function defaultLoadPolicy(backend: string, defaults: unknown): LoadPolicy {
+  const none: LoadPolicy = {
+    ttl: undefined,
+    graceMs: 0,
+    graceBackoffMs: DEFAULT_GRACE_BACKOFF_MS,
+    softTimeoutMs: undefined,
+    hardTimeoutMs: undefined,
+    lockTtlMs: undefined,
+    refreshAhead: 0,
+    jitter: 0,
+  };
+  if (defaults === undefined) return none;
+  if (defaults !== null && typeof defaults === 'object' && 'ttl' in defaults) {
+    throw new TypeError(
+      `[tiercache:${backend}] the getOrSet option takes no ttl: give the cache's TTL as defaultTtl`,
+    );
+  }
+  const policy = readLoadPolicy(backend, 'getOrSet', undefined, defaults, none);
+  if (policy instanceof CacheError) {
+    throw new RangeError(`${policy.message} (the cache's getOrSet option)`);
+  }
+  return policy;
+}

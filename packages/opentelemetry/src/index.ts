@@ -1,0 +1,3 @@
+export { ATTRIBUTE, METRIC } from './conventions.js';
+export type { InstrumentTiercacheOptions, TiercacheInstrumentation } from './instrument.js';
+export { instrumentTiercache } from './instrument.js';
