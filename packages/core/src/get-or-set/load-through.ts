@@ -136,14 +136,14 @@ export class LoadThrough {
       const answers = this.#flights.batch(operation, missing, policy, this.#ttlMs(policy.ttl), (asked) =>
         this.#runMany(operation, asked, loadMany, codec),
       );
-      for (const key of missing) {
-        const outcome = await this.#flights.await(
-          operation,
-          key,
-          policy,
-          answers.get(key) as Promise<Outcome>,
-        );
-        const answer = this.#landed(operation, key, outcome, codec, 0);
+      // Every key's wait starts now, so the hard timeout bounds the whole call, not each key in turn.
+      const outcomes = await Promise.all(
+        missing.map((key) =>
+          this.#flights.await(operation, key, policy, answers.get(key) as Promise<Outcome>),
+        ),
+      );
+      for (const [i, key] of missing.entries()) {
+        const answer = this.#landed(operation, key, outcomes[i] as Outcome, codec, 0);
         if (answer.isErr()) return this.#calls.refused(answer.error, started);
         values.set(key, answer.value);
       }
