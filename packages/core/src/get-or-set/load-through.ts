@@ -309,7 +309,10 @@ export class LoadThrough {
   ): void {
     if (policy.refreshAhead === 0 || !this.#flights.refreshing || !this.#flights.dueForRefresh(key)) return;
     // Nobody waits for it: the reload stores its value, or leaves the current one to expire as it would have.
-    void this.#flights.flight(operation, key, policy, this.#ttlMs(policy.ttl), () =>
+    // It takes no lock: the store would refuse it while the value is there, and only the process that loaded
+    // the value plans its refresh.
+    const refresh = policy.lockTtlMs === undefined ? policy : { ...policy, lockTtlMs: undefined };
+    void this.#flights.flight(operation, key, refresh, this.#ttlMs(policy.ttl), () =>
       this.#run(operation, key, loader, codec),
     );
   }
