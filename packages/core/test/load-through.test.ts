@@ -68,6 +68,28 @@ describe('getOrSet on the clock', () => {
     expectErr(await first, 'TIMEOUT');
   });
 
+  it('getOrSetMany answers TIMEOUT at its hard timeout, even when an earlier key of the batch lands late', async () => {
+    const cache = createCache(new MapDriver(), { clock });
+    // 'a' is already being loaded, and lands after 9 s; the batch's loader for 'b' hangs.
+    const slowA = cache.getOrSet(
+      'a',
+      () => new Promise<string>((resolve) => setTimeout(() => resolve('A'), 9_000)),
+    );
+    let settled = false;
+    const pending = cache
+      .getOrSetMany(['a', 'b'], () => new Promise<Record<string, string>>(() => {}), { hardTimeout: 10 })
+      .then((result) => {
+        settled = true;
+        return result;
+      });
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(settled).toBe(true);
+    expectErr(await pending, 'TIMEOUT');
+    expect(expectOk(await slowA)).toBe('A');
+  });
+
   it('a soft timeout answers the grace copy at its second, and the loader still updates the cache', async () => {
     const { driver, cache } = await withGraceCopy('old');
     let finish: (value: string) => void = () => {};

@@ -136,14 +136,14 @@ export class LoadThrough {
       const answers = this.#flights.batch(operation, missing, policy, this.#ttlMs(policy.ttl), (asked) =>
         this.#runMany(operation, asked, loadMany, codec),
       );
-      for (const key of missing) {
-        const outcome = await this.#flights.await(
-          operation,
-          key,
-          policy,
-          answers.get(key) as Promise<Outcome>,
-        );
-        const answer = this.#landed(operation, key, outcome, codec, 0);
+      // Every key's wait starts now, so the hard timeout bounds the whole call, not each key in turn.
+      const outcomes = await Promise.all(
+        missing.map((key) =>
+          this.#flights.await(operation, key, policy, answers.get(key) as Promise<Outcome>),
+        ),
+      );
+      for (const [i, key] of missing.entries()) {
+        const answer = this.#landed(operation, key, outcomes[i] as Outcome, codec, 0);
         if (answer.isErr()) return this.#calls.refused(answer.error, started);
         values.set(key, answer.value);
       }
@@ -309,7 +309,10 @@ export class LoadThrough {
   ): void {
     if (policy.refreshAhead === 0 || !this.#flights.refreshing || !this.#flights.dueForRefresh(key)) return;
     // Nobody waits for it: the reload stores its value, or leaves the current one to expire as it would have.
-    void this.#flights.flight(operation, key, policy, this.#ttlMs(policy.ttl), () =>
+    // It takes no lock: the store would refuse it while the value is there, and only the process that loaded
+    // the value plans its refresh.
+    const refresh = policy.lockTtlMs === undefined ? policy : { ...policy, lockTtlMs: undefined };
+    void this.#flights.flight(operation, key, refresh, this.#ttlMs(policy.ttl), () =>
       this.#run(operation, key, loader, codec),
     );
   }

@@ -195,14 +195,16 @@ export function describeLoadThrough({ make, makeSharing, elapse, slack }: Confor
   });
 
   describe('refresh ahead and jitter', () => {
-    it('a hit late in its TTL answers at once and reloads in the background', async () => {
-      const cache = await make();
-      const options = { ttl: 0.4, refreshAhead: 0.5 };
-      await cache.getOrSet('k', () => 'v1', options);
-      await elapse(250);
-      expect(expectOk(await cache.getOrSet('k', () => 'v2', options))).toBe('v1');
-      await until(readsOf(cache, 'k'), 'v2');
-    });
+    for (const lock of [false, true]) {
+      it(`a hit late in its TTL answers at once and reloads in the background (lock: ${lock})`, async () => {
+        const cache = await make();
+        const options = { ttl: 0.4, refreshAhead: 0.5, lock };
+        await cache.getOrSet('k', () => 'v1', options);
+        await elapse(250);
+        expect(expectOk(await cache.getOrSet('k', () => 'v2', options))).toBe('v1');
+        await until(readsOf(cache, 'k'), 'v2');
+      });
+    }
 
     it('jitter shortens a TTL by at most its fraction, never lengthens it', async () => {
       const cache = await make();
