@@ -62,6 +62,15 @@ export function readLoadPolicy(
   }
   const ttlError = checkTtl(backend, operation, key, ttl);
   if (ttlError) return ttlError;
+  const ttlOnly =
+    grace === undefined &&
+    graceBackoff === undefined &&
+    softTimeout === undefined &&
+    hardTimeout === undefined &&
+    lock === undefined &&
+    refreshAhead === undefined &&
+    jitter === undefined;
+  if (ttlOnly) return ttl === undefined ? defaults : withTtl(defaults, ttl as number);
   const graceMs = readSeconds('grace', grace, defaults.graceMs);
   const graceBackoffMs = readSeconds('graceBackoff', graceBackoff, defaults.graceBackoffMs);
   const softTimeoutMs = readSeconds('softTimeout', softTimeout, defaults.softTimeoutMs);
@@ -100,6 +109,21 @@ export function readLoadPolicy(
       `softTimeout (${policy.softTimeoutMs / 1000} s) must not be longer than hardTimeout (${policy.hardTimeoutMs / 1000} s)`,
     );
   }
+  return policy;
+}
+
+/** The last policy made from `defaults` with only a TTL of the call's own, per cache (see withTtl). */
+const ttlPolicies = new WeakMap<LoadPolicy, LoadPolicy>();
+
+/**
+ * `defaults` with the call's TTL, the common case (`{ ttl: 60 }` on every call): the same object again while
+ * the TTL is the same, so a getOrSet hit allocates no policy.
+ */
+function withTtl(defaults: LoadPolicy, ttl: number): LoadPolicy {
+  const last = ttlPolicies.get(defaults);
+  if (last?.ttl === ttl) return last;
+  const policy = { ...defaults, ttl };
+  ttlPolicies.set(defaults, policy);
   return policy;
 }
 
