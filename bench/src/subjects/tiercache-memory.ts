@@ -14,6 +14,8 @@ async function store(
   }
 }
 
+/** getOrSet's options as an application passes them on each call; read (and checked) on every hit. */
+const OPTIONS = { ttl: 60 };
 /** `await backend.get(k)` and one `.isOk()` on what comes back, as a caller would write it. */
 export const tiercacheMemoryGetHit: GetHitFactory = async ({ keys, values }, capacity) => {
   const backend = createMemoryBackend({ maxEntries: capacity });
@@ -35,7 +37,7 @@ export const tiercacheMemoryGetOrSetHit: GetHitFactory = async ({ keys, values }
   };
   return {
     mode: 'async',
-    read: (key) => backend.getOrSet(key, loader),
+    read: (key) => backend.getOrSet(key, loader, OPTIONS),
     isHit: (result) => result.isOk(),
     valueOf: (result) => (result.isOk() ? result.value : undefined),
   } satisfies AsyncReader<Awaited<ReturnType<CacheBackend['getOrSet']>>>;

@@ -31,6 +31,8 @@ function createTiered(target: RedisTarget, l1: LocalDriver | { maxEntries: numbe
   return { tiered: createTieredBackend({ l1, l2 }), l2 };
 }
 
+/** getOrSet's options as an application passes them on each call; read (and checked) on every hit. */
+const OPTIONS = { ttl: 60 };
 /**
  * Resolves true once L2's change feed hears changes, false if L2 has no feed or it does not arm within
  * `timeoutMs`. Until it arms, the tiered backend keeps nothing in L1: it cannot yet hear what would make a copy
@@ -54,7 +56,7 @@ export const tiercacheTieredGetOrSetHit: TieredGetHitFactory = (entries, capacit
   const loader = () => {
     throw new Error('getOrSet-hit: a key missed');
   };
-  return tieredHits(entries, capacity, target, (tiered) => (key) => tiered.getOrSet(key, loader));
+  return tieredHits(entries, capacity, target, (tiered) => (key) => tiered.getOrSet(key, loader, OPTIONS));
 };
 
 async function tieredHits(

@@ -217,8 +217,9 @@ export interface CacheStats {
   /** Lookups that found nothing. */
   misses: number;
   /**
-   * Hits answered with a copy that may be out of date (counted in `hits` too): a tiered cache's L1 copy while
-   * Redis could not be asked, or a getOrSet's grace copy while its loader failed.
+   * Answers given with a copy that may be out of date: a tiered cache's L1 copy while Redis could not be asked
+   * (a lookup that found it: counted in `hits` too), or a getOrSet's grace copy while its loader failed (the key
+   * itself had expired: counted in `misses`).
    */
   staleHits: number;
   /** Values getOrSet loaded but could not store (they were answered all the same). */

@@ -17,7 +17,7 @@ export class Lookups {
   readonly #backend: string;
   hits = 0;
   misses = 0;
-  /** Hits answered with a copy that may be out of date (counted in `hits` too). */
+  /** Answers given with a copy that may be out of date (see CacheStats.staleHits). */
   staleHits = 0;
 
   constructor(backend: string) {

@@ -142,6 +142,18 @@ describe('getOrSet on the clock', () => {
     expect(driver.data.has('k')).toBe(false);
   });
 
+  it('a call whose read of the store lands after close() is answered CLOSED, not left waiting', async () => {
+    const driver = new MapDriver();
+    // A store that answers later, as a remote one does: the read is in flight when close() is called.
+    Object.defineProperty(driver, 'local', { value: false });
+    Object.defineProperty(driver, 'peek', { value: null });
+    Object.defineProperty(driver, 'get', { value: () => Promise.resolve(null) });
+    const cache = createCache(driver, { clock });
+    const pending = cache.getOrSet('k', never);
+    expectOk(await cache.close());
+    expectErr(await pending, 'CLOSED');
+  });
+
   it('refresh ahead reloads once, in the background, a key hit in the last part of its TTL', async () => {
     const driver = new MapDriver();
     const cache = createCache(driver, { clock });

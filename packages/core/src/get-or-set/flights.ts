@@ -103,6 +103,12 @@ export class Flights {
     policy: LoadPolicy,
     answer: Promise<Outcome>,
   ): Promise<Outcome> {
+    // A call that reaches its wait after close() (its read of the store was still in flight) is answered at once.
+    if (this.#closed) {
+      return Promise.resolve(
+        this.#error(operation, key, 'CLOSED', 'backend was closed while the loader ran'),
+      );
+    }
     let timer: NodeJS.Timeout | undefined;
     let onClose: (() => void) | undefined;
     return new Promise<Outcome>((resolve) => {

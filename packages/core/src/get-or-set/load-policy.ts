@@ -1,5 +1,5 @@
 import { checkTtl, describe, invalid, toMilliseconds } from '../arguments.js';
-import type { GetOrSetDefaults, OperationName } from '../cache-backend.js';
+import type { GetOrSetOptions, OperationName } from '../cache-backend.js';
 import { CacheError, errorMessage } from '../cache-error.js';
 
 /** getOrSet's options, checked and in milliseconds. */
@@ -22,18 +22,6 @@ const DEFAULT_LOCK_TTL_MS = 5_000;
 /** Longer than any TTL the stores take (Redis's PX is a signed 64-bit count of ms; a year is plenty here). */
 const MAX_SECONDS = 365 * 24 * 3600;
 
-type OptionName = keyof GetOrSetDefaults | 'ttl';
-const OPTION_NAMES: readonly OptionName[] = [
-  'ttl',
-  'grace',
-  'graceBackoff',
-  'softTimeout',
-  'hardTimeout',
-  'lock',
-  'refreshAhead',
-  'jitter',
-];
-
 /**
  * Reads getOrSet's options over the cache's defaults, whatever a plain-JS caller passes: a value of the wrong
  * kind, a negative or non-finite number, a soft timeout past the hard one, options that are not an object or
@@ -50,9 +38,18 @@ export function readLoadPolicy(
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     return invalid(backend, operation, key, `options must be an object, got ${describe(options)}`);
   }
-  const given: Partial<Record<OptionName, unknown>> = {};
+  // Read once each, straight into locals: a getOrSet hit with options pays for these reads and one object.
+  let ttl: unknown;
+  let grace: unknown;
+  let graceBackoff: unknown;
+  let softTimeout: unknown;
+  let hardTimeout: unknown;
+  let lock: unknown;
+  let refreshAhead: unknown;
+  let jitter: unknown;
   try {
-    for (const name of OPTION_NAMES) given[name] = (options as Record<string, unknown>)[name];
+    ({ ttl, grace, graceBackoff, softTimeout, hardTimeout, lock, refreshAhead, jitter } =
+      options as GetOrSetOptions);
   } catch (cause) {
     return new CacheError({
       code: 'INVALID_ARGUMENT',
@@ -63,51 +60,93 @@ export function readLoadPolicy(
       cause,
     });
   }
-  const ttlError = checkTtl(backend, operation, key, given.ttl);
+  const ttlError = checkTtl(backend, operation, key, ttl);
   if (ttlError) return ttlError;
-  const refuse = (reason: string) => invalid(backend, operation, key, reason);
-  const policy: LoadPolicy = { ...defaults, ttl: given.ttl as number | undefined };
-  for (const name of ['grace', 'graceBackoff', 'softTimeout', 'hardTimeout'] as const) {
-    const value = given[name];
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !(value >= 0) || value > MAX_SECONDS) {
-      const got = typeof value === 'number' ? String(value) : describe(value);
-      return refuse(`${name} must be a finite number of seconds from 0 to ${MAX_SECONDS}, got ${got}`);
-    }
-    const ms = toMilliseconds(value);
-    if (name === 'grace') policy.graceMs = ms;
-    else if (name === 'graceBackoff') policy.graceBackoffMs = ms;
-    else if (name === 'softTimeout') policy.softTimeoutMs = ms;
-    else policy.hardTimeoutMs = ms;
-  }
-  if (given.lock !== undefined) {
-    const lockTtlMs = readLock(given.lock);
-    if (lockTtlMs instanceof Error) return refuse(lockTtlMs.message);
-    policy.lockTtlMs = lockTtlMs;
-  }
-  const fractions = [
-    ['refreshAhead', given.refreshAhead, 'above 0 and below 1'],
-    ['jitter', given.jitter, 'from 0, below 1'],
-  ] as const;
-  for (const [name, value, range] of fractions) {
-    if (value === undefined) continue;
-    const inRange = typeof value === 'number' && (name === 'jitter' ? value >= 0 : value > 0) && value < 1;
-    if (!inRange) {
-      const got = typeof value === 'number' ? String(value) : describe(value);
-      return refuse(`${name} must be a fraction ${range}, got ${got}`);
-    }
-    policy[name] = value;
-  }
+  const ttlOnly =
+    grace === undefined &&
+    graceBackoff === undefined &&
+    softTimeout === undefined &&
+    hardTimeout === undefined &&
+    lock === undefined &&
+    refreshAhead === undefined &&
+    jitter === undefined;
+  if (ttlOnly) return ttl === undefined ? defaults : withTtl(defaults, ttl as number);
+  const graceMs = readSeconds('grace', grace, defaults.graceMs);
+  const graceBackoffMs = readSeconds('graceBackoff', graceBackoff, defaults.graceBackoffMs);
+  const softTimeoutMs = readSeconds('softTimeout', softTimeout, defaults.softTimeoutMs);
+  const hardTimeoutMs = readSeconds('hardTimeout', hardTimeout, defaults.hardTimeoutMs);
+  const lockTtlMs = lock === undefined ? defaults.lockTtlMs : readLock(lock);
+  const ahead = readFraction('refreshAhead', refreshAhead, defaults.refreshAhead, false);
+  const spread = readFraction('jitter', jitter, defaults.jitter, true);
+  const wrong =
+    errorOf(graceMs) ??
+    errorOf(graceBackoffMs) ??
+    errorOf(softTimeoutMs) ??
+    errorOf(hardTimeoutMs) ??
+    errorOf(lockTtlMs) ??
+    errorOf(ahead) ??
+    errorOf(spread);
+  if (wrong) return invalid(backend, operation, key, wrong.message);
+  const policy: LoadPolicy = {
+    ttl: ttl as number | undefined,
+    graceMs: graceMs as number,
+    graceBackoffMs: graceBackoffMs as number,
+    softTimeoutMs: softTimeoutMs as number | undefined,
+    hardTimeoutMs: hardTimeoutMs as number | undefined,
+    lockTtlMs: lockTtlMs as number | undefined,
+    refreshAhead: ahead as number,
+    jitter: spread as number,
+  };
   if (
     policy.softTimeoutMs !== undefined &&
     policy.hardTimeoutMs !== undefined &&
     policy.softTimeoutMs > policy.hardTimeoutMs
   ) {
-    return refuse(
+    return invalid(
+      backend,
+      operation,
+      key,
       `softTimeout (${policy.softTimeoutMs / 1000} s) must not be longer than hardTimeout (${policy.hardTimeoutMs / 1000} s)`,
     );
   }
   return policy;
+}
+
+/** The last policy made from `defaults` with only a TTL of the call's own, per cache (see withTtl). */
+const ttlPolicies = new WeakMap<LoadPolicy, LoadPolicy>();
+
+/**
+ * `defaults` with the call's TTL, the common case (`{ ttl: 60 }` on every call): the same object again while
+ * the TTL is the same, so a getOrSet hit allocates no policy.
+ */
+function withTtl(defaults: LoadPolicy, ttl: number): LoadPolicy {
+  const last = ttlPolicies.get(defaults);
+  if (last?.ttl === ttl) return last;
+  const policy = { ...defaults, ttl };
+  ttlPolicies.set(defaults, policy);
+  return policy;
+}
+
+function errorOf(read: unknown): Error | undefined {
+  return read instanceof Error ? read : undefined;
+}
+
+/** A duration option in ms: `fallback` when not given, an Error saying what is wrong otherwise. */
+function readSeconds<F>(name: string, value: unknown, fallback: F): number | F | Error {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && value >= 0 && value <= MAX_SECONDS) return toMilliseconds(value);
+  const got = typeof value === 'number' ? String(value) : describe(value);
+  return new Error(`${name} must be a finite number of seconds from 0 to ${MAX_SECONDS}, got ${got}`);
+}
+
+/** A fraction option, below 1 and above 0 (or from 0 when `zeroAllowed`). */
+function readFraction(name: string, value: unknown, fallback: number, zeroAllowed: boolean): number | Error {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && (zeroAllowed ? value >= 0 : value > 0) && value < 1) return value;
+  const got = typeof value === 'number' ? String(value) : describe(value);
+  return new Error(
+    `${name} must be a fraction ${zeroAllowed ? 'from 0, below 1' : 'above 0 and below 1'}, got ${got}`,
+  );
 }
 
 /** The lock option: `false`, `true` or `{ ttl }`; answers the lock's life in ms, `undefined` for no lock. */

@@ -61,7 +61,8 @@ export async function loadUnderLock<T>(
       if (waitMs <= 0 || flight.closed()) return await flight.load(null);
       if (!changed) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, waitMs);
+          // A wait nobody may be listening to any more (the caller's hard timeout, close()) holds no process open.
+          const timer = setTimeout(resolve, waitMs).unref();
           wake = () => {
             clearTimeout(timer);
             resolve();
