@@ -115,7 +115,8 @@ describe('startRedisServer', () => {
     cli.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
-    const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
+    // 'close', not 'exit': the process may exit before its last output has been read.
+    const exited = new Promise<number | null>((resolve) => cli.once('close', resolve));
     cleanups.push(async () => {
       cli.kill('SIGKILL');
     });
