@@ -78,17 +78,14 @@ class RedisDriver implements CacheDriver<false> {
   }
 
   get(key: string): Promise<string | null> {
-    const fullKey = this.keyPrefix + key;
-    return this.#io.send(() => this.#client.get(fullKey));
+    return this.#io.sendCommand('get', [this.keyPrefix + key]);
   }
 
   getMany(keys: readonly string[]): Awaitable<Array<string | null>> {
     if (keys.length === 0) return [];
     const fullKeys = keys.map((key) => this.keyPrefix + key);
-    const client = this.#client;
-    return this.#io.send(() =>
-      this.#isCluster ? mgetBySlot(client as Cluster, fullKeys) : client.mget(fullKeys),
-    );
+    if (!this.#isCluster) return this.#io.sendCommand('mget', fullKeys);
+    return this.#io.send(() => mgetBySlot(this.#client as Cluster, fullKeys));
   }
 
   getEntries(keys: readonly string[]): Awaitable<EntryReply[]> {
@@ -99,9 +96,9 @@ class RedisDriver implements CacheDriver<false> {
   /** Resolves to SET's 'OK', which the front drops: resolving to nothing would cost a promise step. */
   set(key: string, value: string, ttlMs: number | undefined): Promise<unknown> {
     const fullKey = this.keyPrefix + key;
-    const client = this.#client;
-    return this.#io.send(() =>
-      ttlMs === undefined ? client.set(fullKey, value) : client.set(fullKey, value, 'PX', ttlMs),
+    return this.#io.sendCommand(
+      'set',
+      ttlMs === undefined ? [fullKey, value] : [fullKey, value, 'PX', ttlMs],
     );
   }
 
