@@ -95,11 +95,7 @@ class RedisDriver implements CacheDriver<false> {
 
   /** Resolves to SET's 'OK', which the front drops: resolving to nothing would cost a promise step. */
   set(key: string, value: string, ttlMs: number | undefined): Promise<unknown> {
-    const fullKey = this.keyPrefix + key;
-    return this.#io.sendCommand(
-      'set',
-      ttlMs === undefined ? [fullKey, value] : [fullKey, value, 'PX', ttlMs],
-    );
+    return this.#io.sendCommand('set', withTtl([this.keyPrefix + key, value], ttlMs));
   }
 
   setMany(entries: ReadonlyArray<readonly [string, string]>, ttlMs: number | undefined): Promise<void> {
@@ -157,40 +153,40 @@ class RedisDriver implements CacheDriver<false> {
    */
   storeLoaded(entries: readonly LoadedEntry[], fence: LockGrant | null): Promise<boolean> {
     const storedAt = Date.now();
-    const client = this.#client;
-    return this.#io.send(async () => {
-      const replies = await Promise.all(
-        entries.map(({ key, value, ttlMs, graceMs }) => {
-          const fullKey = this.keyPrefix + key;
-          const graceKey = this.#companion(key, 'grace');
-          const grace = graceMs > 0 ? encodeGraceCopy(value, storedAt) : undefined;
-          const graceTtl = ttlMs === undefined ? undefined : ttlMs + graceMs;
-          if (fence === null) {
-            const writes = [
-              ttlMs === undefined ? client.set(fullKey, value) : client.set(fullKey, value, 'PX', ttlMs),
-            ];
-            if (grace !== undefined) {
-              writes.push(
-                graceTtl === undefined
-                  ? client.set(graceKey, grace)
-                  : client.set(graceKey, grace, 'PX', graceTtl),
-              );
-            }
-            return Promise.all(writes).then(() => 1);
-          }
-          const keys = [fullKey, graceKey, this.#companion(key, 'fence')];
-          const args = [
-            String(fence.fence),
-            value,
-            ttlMs ?? '',
-            grace ?? '',
-            grace === undefined ? '' : (graceTtl ?? ''),
-          ];
-          return runScript(client, STORE_LOADED, keys, args);
-        }),
-      );
-      return replies.every((reply) => Number(reply) === 1);
-    });
+    if (fence !== null) {
+      return this.#io.send(async () => {
+        const replies = await Promise.all(entries.map((entry) => this.#storeFenced(entry, fence, storedAt)));
+        return replies.every((reply) => Number(reply) === 1);
+      });
+    }
+    // One SET per key (and per grace copy), all sent in this tick: one socket write for the whole batch.
+    const writes: Array<Promise<unknown>> = [];
+    for (const { key, value, ttlMs, graceMs } of entries) {
+      const fullKey = this.keyPrefix + key;
+      writes.push(this.#io.sendCommand('set', withTtl([fullKey, value], ttlMs)));
+      if (graceMs > 0) {
+        const graceTtl = ttlMs === undefined ? undefined : ttlMs + graceMs;
+        const grace = [this.#companion(key, 'grace'), encodeGraceCopy(value, storedAt)];
+        writes.push(this.#io.sendCommand('set', withTtl(grace, graceTtl)));
+      }
+    }
+    return Promise.all(writes).then(stored);
+  }
+
+  /** One entry written by the STORE_LOADED script, which refuses a fence older than the newest it has seen. */
+  #storeFenced(entry: LoadedEntry, fence: LockGrant, storedAt: number): Promise<unknown> {
+    const { key, value, ttlMs, graceMs } = entry;
+    const keys = [this.keyPrefix + key, this.#companion(key, 'grace'), this.#companion(key, 'fence')];
+    const grace = graceMs > 0 ? encodeGraceCopy(value, storedAt) : undefined;
+    const graceTtl = ttlMs === undefined ? undefined : ttlMs + graceMs;
+    const args = [
+      String(fence.fence),
+      value,
+      ttlMs ?? '',
+      grace ?? '',
+      grace === undefined ? '' : (graceTtl ?? ''),
+    ];
+    return runScript(this.#client, STORE_LOADED, keys, args);
   }
 
   readGrace(keys: readonly string[]): Awaitable<Array<GraceCopy | null>> {
@@ -283,6 +279,16 @@ async function closeCluster(client: Cluster, timeoutMs: number): Promise<void> {
   });
   client.disconnect();
   await withTimeout(ended, timeoutMs, () => undefined);
+}
+
+/** SET's arguments, with `PX` when there is a TTL. */
+function withTtl(args: Array<string | number>, ttlMs: number | undefined): Array<string | number> {
+  if (ttlMs !== undefined) args.push('PX', ttlMs);
+  return args;
+}
+
+function stored(): boolean {
+  return true;
 }
 
 /** Redis's 1/0 integer replies (UNLINK, EXISTS, PEXPIRE of one key) as a boolean. */
