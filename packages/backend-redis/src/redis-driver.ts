@@ -22,12 +22,12 @@ import {
   watchKey,
   withTimeout,
 } from '@tiercache/core';
-import { Cluster } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import { Err, Ok, type Result } from 'ts-results-es';
 import { boundedIncrement } from './bounded-increment.js';
 import { RedisChangeFeed } from './change-feed.js';
 import { ANNOUNCE } from './change-message.js';
-import { masters } from './cluster-slots.js';
+import { isCluster, masters } from './cluster-slots.js';
 import { endConnection } from './connection-end.js';
 import { countMatching, deleteMatching, type ServerFigures, serverFigures } from './keyspace.js';
 import { mgetBySlot, readEntries, setPairs } from './multi-key.js';
@@ -62,7 +62,7 @@ class RedisDriver implements CacheDriver<false> {
     const { client, keyPrefix, timeoutMs, closeClient } = setup;
     this.keyPrefix = keyPrefix;
     this.#client = client;
-    this.#isCluster = client instanceof Cluster;
+    this.#isCluster = isCluster(client);
     this.#closeClient = closeClient;
     this.#timeoutMs = timeoutMs;
     this.#io = new Transport(client, { timeoutMs, needsOwnTimeout: setup.needsOwnTimeout });
@@ -140,7 +140,7 @@ class RedisDriver implements CacheDriver<false> {
   ping(): Promise<void> {
     const client = this.#client;
     return this.#io.send(async () => {
-      if (client instanceof Cluster) await Promise.all(masters(client).map((node) => node.ping()));
+      if (isCluster(client)) await Promise.all(masters(client).map((node) => node.ping()));
       else await client.ping();
     });
   }
@@ -238,7 +238,7 @@ class RedisDriver implements CacheDriver<false> {
     await this.changes.close();
     if (this.#closeClient) {
       const client = this.#client;
-      if (client instanceof Cluster) await closeCluster(client, this.#timeoutMs);
+      if (isCluster(client)) await closeCluster(client, this.#timeoutMs);
       // QUIT lets in-flight replies arrive first; then the connection is ended whatever the server does.
       else await endConnection(client, this.#timeoutMs, true);
     }

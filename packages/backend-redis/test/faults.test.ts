@@ -209,6 +209,11 @@ describe('client ownership', () => {
     expect(() => createRedisBackend({ url: server.url, redis: {} })).toThrow(/got url, redis/);
     const client = new Redis(server.url, { lazyConnect: true });
     expect(() => createRedisBackend({ client })).toThrow(/closeClient: true lets close\(\) quit it/);
+    // A client of another library (node-redis, say) is refused here, not at its first call.
+    const notIoredis = { get: async () => null } as unknown as Redis;
+    expect(() => createRedisBackend({ client: notIoredis, closeClient: true })).toThrow(
+      /client must be an ioredis Redis or Cluster/,
+    );
     expect(() => createRedisBackend({ url: 'http://x' })).toThrow(/redis:\/\/ or rediss:\/\//);
     expect(() => createRedisBackend({ url: server.url, commandTimeout: 0 })).toThrow(/commandTimeout/);
     client.disconnect();
