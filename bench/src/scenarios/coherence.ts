@@ -5,6 +5,7 @@ import { adminClient, benchRedisUrl, deletePrefix, newTarget, type RedisTarget }
 import { percentile } from '../measure.js';
 import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from '../scenario.js';
 import type { CoherenceReaderFactory, CoherenceWriterFactory } from '../subjects/subject-contracts.js';
+import { judge, spreadOf, withSpread } from '../verdict-rule.js';
 import { type Channel, startWorker } from '../worker-process.js';
 
 /*
@@ -315,9 +316,8 @@ export const coherence: Scenario = {
         text: `${subject.name} p99: ${p99 >= (metrics.waitMs as number) ? '≥ ' : ''}${milliseconds(p99)} (target ≤ ${TARGET_P99_MS} ms)`,
         value: p99,
         comparedWith: 'the target; floor (ioredis GET poll) in the same run',
-        target: { op: '<=', value: TARGET_P99_MS },
-        met: p99 <= TARGET_P99_MS,
-        detail: `p50 ${milliseconds(metrics.p50Ms as number)}; ${seen}; floor p99 ${milliseconds(floor)}`,
+        ...judge(p99, { op: '<=', value: TARGET_P99_MS }, [spreadOf(metrics)]),
+        detail: `${withSpread(`p99 ${milliseconds(p99)}`, spreadOf(metrics))}; p50 ${milliseconds(metrics.p50Ms as number)}; ${seen}; floor p99 ${milliseconds(floor)}`,
       });
       if (metrics.listening === 0) {
         notes.push(

@@ -3,6 +3,7 @@ import { adminClient, benchRedisUrl, deletePrefix, newTarget, type RedisTarget }
 import { median } from '../measure.js';
 import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from '../scenario.js';
 import type { GetOrSetClient, GetOrSetFactory } from '../subjects/subject-contracts.js';
+import { judge } from '../verdict-rule.js';
 import { type Channel, startWorker, type Worker } from '../worker-process.js';
 
 /*
@@ -306,8 +307,8 @@ export const getOrSetStampede: Scenario = {
         text: `${name}: ${count(calls)} loader run${calls === 1 ? '' : 's'} across ${processes} processes (target 1), every caller answered in ${wall.toFixed(2)} × the loader's ${LOADER_MS} ms (target ≤ ${TARGET_WALL_RATIO})`,
         value: wall,
         comparedWith: `the loader's own ${LOADER_MS} ms`,
-        target: { op: '<=', value: TARGET_WALL_RATIO },
-        met: calls === 1 && wall <= TARGET_WALL_RATIO,
+        // One pass (the rounds repeat inside the child), so no spread: the margin alone decides.
+        ...judge(wall, { op: '<=', value: TARGET_WALL_RATIO }, [], calls === 1),
         detail: `max ${count(calls)} loader runs; ${milliseconds(metrics.multiMs ?? 0)} median, ${milliseconds(metrics.multiMsMax ?? 0)} max`,
       });
     }
