@@ -67,12 +67,17 @@ export function formatTable(scenario: Scenario, result: ScenarioResult): string 
   return [line(header), line(widths.map((width) => '─'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
-/** `met (margin 12.0% > spread 8.1%)`: the outcome, and the margin and spread that decided it. */
-function describeOutcome({ met, margin, spread }: Verdict): string {
+/**
+ * `met (margin 12.0% > spread 8.1%)`: the outcome, and the margin and spread that decided it (both as shares of
+ * the figure); a value short of its target says by how much, as a share of the target.
+ */
+function describeOutcome({ met, margin, spread, value, target }: Verdict): string {
   if (met === undefined) return '';
   const word = met ? 'met' : 'NOT MET';
-  if (margin === undefined) return `: ${word}`;
-  if (margin < 0) return `: ${word} (short of the target by ${percent(-margin)})`;
+  if (margin === undefined || target === undefined) return `: ${word}`;
+  if (!(margin >= 0)) {
+    return `: ${word} (short of the target by ${percent(Math.abs(value - target.value) / target.value)})`;
+  }
   if (spread === undefined) return `: ${word} (margin ${percent(margin)}; one pass, no spread)`;
   return `: ${word} (margin ${percent(margin)} ${margin > spread ? '>' : '≤'} spread ${percent(spread)})`;
 }

@@ -20,11 +20,12 @@ export function spreadOf(metrics: Metrics | undefined): number | undefined {
 }
 
 /**
- * Judges `value` against `target`. `margin` is how far past the target the value is, relative to the target
- * (0.12: 12 % better than needed; negative: short of it). `spreads` are those of the figures `value` was
- * computed from (both, for a ratio of two medians, which wanders with each): the widest is the one the margin
- * must beat. After one pass there is no spread, and the margin alone decides. `holds` is any further condition
- * the verdict has (every get answered, say); without it the verdict is not met whatever the figure.
+ * Judges `value` against `target`. `margin` is how far past the target the value is, as a share of the value
+ * itself (value 1.2 against ≥ 1: 0.167; negative: short of it), the same unit as a spread, which is a share of
+ * its median: so "met" means the value, moved by its spread towards the target, still clears it. `spreads` are
+ * those of the figures `value` was computed from (both, for a ratio of two medians, which wanders with each):
+ * the widest is the one the margin must beat. After one pass there is no spread, and the margin alone decides.
+ * `holds` is any further condition of the verdict (every get answered, say): without it, not met.
  */
 export function judge(
   value: number,
@@ -32,7 +33,7 @@ export function judge(
   spreads: ReadonlyArray<number | undefined>,
   holds = true,
 ): Required<Pick<Verdict, 'target' | 'met' | 'margin'>> & Pick<Verdict, 'spread'> {
-  const margin = target.op === '>=' ? value / target.value - 1 : 1 - value / target.value;
+  const margin = (target.op === '>=' ? value - target.value : target.value - value) / value;
   const known = spreads.filter((spread): spread is number => spread !== undefined);
   const spread = known.length === 0 ? undefined : Math.max(...known);
   const met = holds && margin >= 0 && (spread === undefined || margin > spread);
