@@ -64,7 +64,7 @@ const SUBJECTS: readonly CoherenceSubject[] = [
   {
     name: 'tiercache tiered (write via tiercache)',
     role: 'tiercache',
-    packages: ['@tiercache/backend-tiered', '@tiercache/backend-redis', 'ioredis'],
+    packages: ['@tiercache/backend-tiered', '@tiercache/backend-redis', '@tiercache/backend-redis>ioredis'],
     setup:
       'A and B: createTieredBackend({ l1, l2: createRedisBackend({ url, keyPrefix }) }) (defaults); A: await tiered.set(k, v); B: await tiered.get(k) until v',
     writer: 'tiercache-tiered',
@@ -74,7 +74,7 @@ const SUBJECTS: readonly CoherenceSubject[] = [
   {
     name: 'tiercache tiered (external SET)',
     role: 'tiercache',
-    packages: ['@tiercache/backend-tiered', '@tiercache/backend-redis', 'ioredis'],
+    packages: ['@tiercache/backend-tiered', '@tiercache/backend-redis', '@tiercache/backend-redis>ioredis'],
     setup:
       'A: plain ioredis redis.set(keyPrefix + k, v), no tiercache; B: the tiered backend, await tiered.get(k) until v',
     writer: 'ioredis-set',
@@ -84,7 +84,7 @@ const SUBJECTS: readonly CoherenceSubject[] = [
   {
     name: 'bentocache (write via bentocache)',
     role: 'peer',
-    packages: ['bentocache', 'ioredis'],
+    packages: ['bentocache', 'bentocache>ioredis'],
     setup:
       'A and B: memory L1 + Redis L2 + Redis bus; A: await bento.use().set({ key, value }); B: get until v',
     writer: 'bentocache',
@@ -94,7 +94,7 @@ const SUBJECTS: readonly CoherenceSubject[] = [
   {
     name: 'bentocache (external SET)',
     role: 'peer',
-    packages: ['bentocache', 'ioredis'],
+    packages: ['bentocache', 'bentocache>ioredis'],
     setup:
       "A: plain ioredis SET of the key in BentoCache's own stored format, no BentoCache; B: memory L1 + Redis L2 + bus, get until v",
     writer: 'ioredis-set-bentocache-format',

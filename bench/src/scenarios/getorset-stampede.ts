@@ -31,7 +31,7 @@ const SUBJECTS: readonly StampedeSubject[] = [
   {
     name: 'tiercache tiered',
     role: 'tiercache',
-    packages: ['@tiercache/backend-tiered', '@tiercache/backend-redis', 'ioredis'],
+    packages: ['@tiercache/backend-tiered', '@tiercache/backend-redis', '@tiercache/backend-redis>ioredis'],
     setup:
       'createTieredBackend({ l1, l2: createRedisBackend({ url, keyPrefix }) }); await tiered.getOrSet(k, loader, { ttl: 60 })',
     load: async () => (await import('../subjects/tiercache-tiered.js')).tiercacheTieredGetOrSet,
@@ -39,14 +39,14 @@ const SUBJECTS: readonly StampedeSubject[] = [
   {
     name: 'tiercache tiered, lock',
     role: 'tiercache',
-    packages: ['@tiercache/backend-tiered', '@tiercache/backend-redis', 'ioredis'],
+    packages: ['@tiercache/backend-tiered', '@tiercache/backend-redis', '@tiercache/backend-redis>ioredis'],
     setup: 'as above; await tiered.getOrSet(k, loader, { ttl: 60, lock: true })',
     load: async () => (await import('../subjects/tiercache-tiered.js')).tiercacheTieredLockedGetOrSet,
   },
   {
     name: 'tiercache redis, lock',
     role: 'tiercache',
-    packages: ['@tiercache/backend-redis', 'ioredis'],
+    packages: ['@tiercache/backend-redis', '@tiercache/backend-redis>ioredis'],
     setup:
       'createRedisBackend({ url, keyPrefix }); await backend.getOrSet(k, loader, { ttl: 60, lock: true })',
     load: async () => (await import('../subjects/tiercache-redis.js')).tiercacheRedisLockedGetOrSet,
@@ -54,14 +54,14 @@ const SUBJECTS: readonly StampedeSubject[] = [
   {
     name: 'tiercache redis',
     role: 'tiercache',
-    packages: ['@tiercache/backend-redis', 'ioredis'],
+    packages: ['@tiercache/backend-redis', '@tiercache/backend-redis>ioredis'],
     setup: 'createRedisBackend({ url, keyPrefix }); await backend.getOrSet(k, loader, { ttl: 60 })',
     load: async () => (await import('../subjects/tiercache-redis.js')).tiercacheRedisGetOrSet,
   },
   {
     name: 'bentocache',
     role: 'peer',
-    packages: ['bentocache', 'ioredis'],
+    packages: ['bentocache', 'bentocache>ioredis'],
     setup:
       "memory L1 + Redis L2 + Redis bus; await bento.use().getOrSet({ key, factory: loader, ttl: '1m' })",
     load: async () => (await import('../subjects/bentocache-redis.js')).bentocacheGetOrSet,

@@ -41,14 +41,14 @@ const SUBJECTS: readonly WarmSubject[] = [
   {
     name: STALE,
     role: 'tiercache',
-    packages: ['@tiercache/backend-tiered', '@tiercache/backend-redis', 'ioredis'],
+    packages: ['@tiercache/backend-tiered', '@tiercache/backend-redis', '@tiercache/backend-redis>ioredis'],
     setup: `${SETUP} (staleIfError: its default, l1Ttl = 60 s)`,
     staleIfError: undefined,
   },
   {
     name: STRICT,
     role: 'tiercache',
-    packages: ['@tiercache/backend-tiered', '@tiercache/backend-redis', 'ioredis'],
+    packages: ['@tiercache/backend-tiered', '@tiercache/backend-redis', '@tiercache/backend-redis>ioredis'],
     setup: `${SETUP} (staleIfError: 0: the behaviour before stale-if-error)`,
     staleIfError: 0,
   },

@@ -52,7 +52,7 @@ const SUBJECTS: readonly OutageSubject[] = [
   {
     name: 'tiercache redis',
     role: 'tiercache',
-    packages: ['@tiercache/backend-redis', 'ioredis'],
+    packages: ['@tiercache/backend-redis', '@tiercache/backend-redis>ioredis'],
     setup:
       'createRedisBackend({ url, keyPrefix }) (defaults: commandTimeout 500 ms, no offline queue); await backend.get(k)',
     load: async () => (await import('../subjects/tiercache-redis.js')).tiercacheRedisOutage,
@@ -60,14 +60,14 @@ const SUBJECTS: readonly OutageSubject[] = [
   {
     name: 'tiercache redis (timeout 50 ms)',
     role: 'tiercache',
-    packages: ['@tiercache/backend-redis', 'ioredis'],
+    packages: ['@tiercache/backend-redis', '@tiercache/backend-redis>ioredis'],
     setup: 'createRedisBackend({ url, keyPrefix, commandTimeout: 50 }); await backend.get(k)',
     load: async () => (await import('../subjects/tiercache-redis.js')).tiercacheRedisOutageFastTimeout,
   },
   {
     name: TIERED,
     role: 'tiercache',
-    packages: ['@tiercache/backend-tiered', '@tiercache/backend-redis', 'ioredis'],
+    packages: ['@tiercache/backend-tiered', '@tiercache/backend-redis', '@tiercache/backend-redis>ioredis'],
     setup: `createTieredBackend({ l1: { maxEntries }, l2: createRedisBackend({ url, keyPrefix }) }) (defaults: breaker opens after ${BREAKER_THRESHOLD} failures, onL2Failure 'error'); await tiered.get(k), k not in L1`,
     load: async () => (await import('../subjects/tiercache-tiered.js')).tiercacheTieredOutage,
   },
@@ -82,7 +82,7 @@ const SUBJECTS: readonly OutageSubject[] = [
   {
     name: 'bentocache',
     role: 'peer',
-    packages: ['bentocache', 'ioredis'],
+    packages: ['bentocache', 'bentocache>ioredis'],
     setup: 'memory L1 + redisDriver L2 + redis bus, defaults; await bento.use().get({ key }), key not in L1',
     load: async () => (await import('../subjects/bentocache-redis.js')).bentocacheTieredOutage,
   },

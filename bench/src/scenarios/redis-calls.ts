@@ -72,7 +72,7 @@ export function clientSubjects(command: ClientCommand, { corked }: { corked: boo
           ? 'new Redis(url); redis.stream.cork() at the first call of each tick, uncork() on process.nextTick'
           : 'new Redis(url) (defaults)';
     return {
-      name: variant === 'plain' ? `ioredis ${major}` : `ioredis ${major} (${corkedOr(variant)})`,
+      name: variant === 'plain' ? `ioredis ${major}` : `ioredis ${major} (${variantName(variant)})`,
       role: variant === 'corked' ? 'baseline' : 'floor',
       packages: [`ioredis-${major}`],
       client: `ioredis-${major}`,
@@ -95,7 +95,7 @@ export function clientSubjects(command: ClientCommand, { corked }: { corked: boo
   ];
 }
 
-function corkedOr(variant: 'auto-pipelined' | 'corked'): string {
+function variantName(variant: 'auto-pipelined' | 'corked'): string {
   return variant === 'corked' ? 'corked per tick' : variant;
 }
 

@@ -94,7 +94,8 @@ export const redisGetMany100 = defineRedisCallScenario({
     {
       name: GET_OR_SET_MANY,
       role: 'tiercache',
-      packages: ['@tiercache/backend-redis', 'ioredis'],
+      packages: ['@tiercache/backend-redis', '@tiercache/backend-redis>ioredis'],
+      client: '@tiercache/backend-redis>ioredis',
       setup: `the backend above; (await backend.getOrSetMany(keys, loadMany, { ttl: 10 })).isOk(), ${MISSING} of the ${BATCH} keys never seen before`,
       load: withBatches(
         async () => (await import('../subjects/tiercache-redis.js')).tiercacheRedisGetOrSetMany,
