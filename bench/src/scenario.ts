@@ -44,8 +44,12 @@ export interface Verdict {
   value: number;
   comparedWith: string;
   target?: { op: '>=' | '<='; value: number };
-  /** Present when there is a target. */
+  /** Present when there is a target; decided by `judge` in verdict-rule.ts, the bench's one rule. */
   met?: boolean;
+  /** How far past the target the value is, relative to it (0.12: 12 % better than needed; negative: short). */
+  margin?: number;
+  /** The widest spread over passes of the figures the value comes from; absent after one pass. */
+  spread?: number;
   /** The figures behind the ratio, printed after it. */
   detail?: string;
 }
