@@ -1,4 +1,5 @@
 import { DriverError, withTimeout } from '@tiercache/core';
+import { Cluster, Redis } from 'ioredis';
 import { classify, credentialsRefusalIn, refusesCredentials } from './redis-errors.js';
 import type { Client } from './redis-options.js';
 import { CallDeadlines, TimedCommand } from './timed-command.js';
@@ -27,6 +28,12 @@ export class Transport {
   readonly #deadlines = new CallDeadlines();
   /** ioredis's own `keyPrefix` option of a caller's client, which its command methods apply. */
   readonly #ioredisKeyPrefix: string | undefined;
+  /**
+   * Whether the client comes from the ioredis this package imports, whose commands it can make. A caller's
+   * client from another copy (ioredis 6 under a backend on ioredis 5) takes only its own: it is sent
+   * `client.call(…)`, timed by its own commandTimeout or our timer.
+   */
+  readonly #takesOurCommands: boolean;
   /** Settles when the client is first ready, or earlier, when Redis refuses the credentials. */
   readonly #firstReady: Promise<void>;
   #stopWaiting: () => void = () => {};
@@ -55,6 +62,7 @@ export class Transport {
     this.#needsOwnTimeout = options.needsOwnTimeout;
     this.#writes = new WriteBatcher(client);
     this.#ioredisKeyPrefix = client.options.keyPrefix || undefined;
+    this.#takesOurCommands = client instanceof Redis || client instanceof Cluster;
     this.#everReady = client.status === 'ready';
     // Also keeps an 'error' event of the client from becoming an uncaught exception.
     client.on('error', this.#onError);
@@ -86,6 +94,7 @@ export class Transport {
    * kept by one timer for all of them.
    */
   sendCommand<R>(name: string, args: Array<string | number>): Promise<R> {
+    if (!this.#takesOurCommands) return this.send(() => this.#client.call(name, ...args) as Promise<R>);
     const command = new TimedCommand(name, args, this.#deadlines, this.#ioredisKeyPrefix);
     if (!this.#closed && this.#client.status === 'ready') {
       this.#writes.hold();
