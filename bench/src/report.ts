@@ -97,6 +97,7 @@ const ROLE_COLOURS: Record<SubjectRole, string> = {
   tiercache: '#2563eb',
   floor: '#4b5563',
   baseline: '#4b5563',
+  reference: '#9ca3af',
   peer: '#0d9488',
   ceiling: '#d1d5db',
 };
@@ -104,6 +105,7 @@ const ROLE_COLOURS: Record<SubjectRole, string> = {
 const ROLE_LEGEND: ReadonlyArray<[SubjectRole, string]> = [
   ['tiercache', 'tiercache'],
   ['floor', 'floor / raw library, same run'],
+  ['reference', 'least any implementation does'],
   ['peer', 'peer library'],
   ['ceiling', 'for scale only'],
 ];

@@ -192,6 +192,7 @@ describe('pnpm bench --smoke', () => {
         ...clients,
         'tiercache redis',
         onIoredis6,
+        'ioredis 5 (corked per tick): MGET + SET of the missing',
         'tiercache redis getOrSetMany',
         'cache-manager',
         'cacheable',
@@ -230,12 +231,19 @@ describe('pnpm bench --smoke', () => {
     expect(scenario('redis-get-64').verdicts[2]?.text).toMatch(
       /^tiercache redis get on a caller's ioredis 6 client, 64 in flight: \d+\.\d\d × the fastest client, /,
     );
-    const [, onCallers, getOrSetMany, toPeer] = scenario('redis-getmany-100').verdicts;
+    const [, onCallers, getOrSetMany, leastVersusFloor, getOrSetManyVersusLeast, toPeer] =
+      scenario('redis-getmany-100').verdicts;
     expect(onCallers?.text).toMatch(
       /^tiercache redis getMany of 100 on a caller's ioredis 6 client, 16 in flight: /,
     );
     expect(getOrSetMany?.text).toMatch(
       /^tiercache redis getOrSetMany of 100, 10 missing: \d+\.\d\d × tiercache redis \(ioredis \d+\.\d+\.\d+\) \(target ≥ 0\.80\)$/,
+    );
+    expect(leastVersusFloor?.text).toMatch(
+      /^the least a getOrSetMany of 100 with 10 missing does \(raw MGET \+ SETs\): \d+\.\d\d × the fastest client's MGET, /,
+    );
+    expect(getOrSetManyVersusLeast?.text).toMatch(
+      /^tiercache redis getOrSetMany of 100, 10 missing, against that least: \d+\.\d\d × ioredis 5 \(corked per tick\): MGET \+ SET of the missing /,
     );
     expect(toPeer?.text).toMatch(/× best peer/);
   });
@@ -332,6 +340,7 @@ describe('pnpm bench --smoke', () => {
   it('counts loader calls and the time until every caller has a value, in 1 and in 4 processes', () => {
     const result = scenario('getorset-stampede');
     expect(result.subjects.map((subject) => subject.name)).toEqual([
+      'floor: raw GET + one load per process + SET',
       'tiercache tiered',
       'tiercache tiered, lock',
       'tiercache redis, lock',
@@ -345,7 +354,11 @@ describe('pnpm bench --smoke', () => {
       // A loader takes 50 ms, so no caller can have a value sooner.
       expect(subject.metrics.soloMs).toBeGreaterThanOrEqual(50);
     }
-    for (const name of ['tiercache tiered', 'tiercache redis']) {
+    for (const name of [
+      'floor: raw GET + one load per process + SET',
+      'tiercache tiered',
+      'tiercache redis',
+    ]) {
       expect(result.subjects.find((subject) => subject.name === name)?.metrics.soloLoaderCalls, name).toBe(1);
     }
     // With the lock, one loader run between every process, and a verdict on the wall time.
@@ -357,8 +370,15 @@ describe('pnpm bench --smoke', () => {
     }
     expect(result.verdicts.map((verdict) => verdict.text)).toEqual([
       expect.stringMatching(/^tiercache tiered, lock: 1 loader run across \d processes \(target 1\)/),
+      expect.stringMatching(/^tiercache tiered, lock: every caller answered in \d+\.\d\d × the floor's time/),
       expect.stringMatching(/^tiercache redis, lock: 1 loader run across \d processes \(target 1\)/),
+      expect.stringMatching(/^tiercache redis, lock: every caller answered in \d+\.\d\d × the floor's time/),
     ]);
+    // Without a lock, the floor's processes each load once.
+    expect(
+      result.subjects.find((subject) => subject.name === 'floor: raw GET + one load per process + SET')
+        ?.metrics.multiLoaderCalls,
+    ).toBe(result.subjects[0]?.metrics.processes);
   });
 
   it('measures how soon process B sees a write made in process A, against the target', () => {

@@ -27,7 +27,17 @@ interface StampedeSubject extends SubjectDefinition {
   load(): Promise<GetOrSetFactory>;
 }
 
+const FLOOR = 'floor: raw GET + one load per process + SET';
+
 const SUBJECTS: readonly StampedeSubject[] = [
+  {
+    name: FLOOR,
+    role: 'reference',
+    packages: ['ioredis-5'],
+    setup:
+      "new Redis(url) (ioredis 5); await redis.get(k), on a miss one loader call per process shared by its callers, then redis.set(k, v, 'PX', 60000)",
+    load: async () => (await import('../subjects/getorset-floor.js')).rawGetOrSetFloor,
+  },
   {
     name: 'tiercache tiered',
     role: 'tiercache',
@@ -298,6 +308,14 @@ export const getOrSetStampede: Scenario = {
       );
     }
     const verdicts: Verdict[] = [];
+    const floorMs = medians[FLOOR]?.multiMs;
+    if (floorMs !== undefined) {
+      notes.push(
+        `${FLOOR} (no lock: each process loads once) took ${milliseconds(floorMs)} in ${processes} processes, ` +
+          `${(floorMs / LOADER_MS).toFixed(2)} × the loader's ${LOADER_MS} ms: the least any subject's time can be ` +
+          'on this machine, since every subject does at least that much in each process.',
+      );
+    }
     for (const name of ['tiercache tiered, lock', 'tiercache redis, lock']) {
       const metrics = medians[name];
       if (!metrics) continue;
@@ -311,6 +329,15 @@ export const getOrSetStampede: Scenario = {
         ...judge(wall, { op: '<=', value: TARGET_WALL_RATIO }, [], calls === 1),
         detail: `max ${count(calls)} loader runs; ${milliseconds(metrics.multiMs ?? 0)} median, ${milliseconds(metrics.multiMsMax ?? 0)} max`,
       });
+      if (floorMs !== undefined) {
+        const overFloor = (metrics.multiMs ?? 0) / floorMs;
+        verdicts.push({
+          text: `${name}: every caller answered in ${overFloor.toFixed(2)} × the floor's time (${milliseconds(floorMs)}, no lock)`,
+          value: overFloor,
+          comparedWith: FLOOR,
+          detail: `${milliseconds(metrics.multiMs ?? 0)} vs ${milliseconds(floorMs)}`,
+        });
+      }
     }
     return { derived: {}, verdicts, notes };
   },

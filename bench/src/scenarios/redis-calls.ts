@@ -126,9 +126,15 @@ export interface RedisCallSpec {
   alsoAgainstFloor?: ReadonlyArray<{ subject: string; label: string }>;
   /** Unit of one call in the table and chart: `ops` or `batches`. */
   unit: string;
-  /** Other tiercache subjects held to a ratio of the main one, e.g. getOrSetMany against getMany. */
-  related?: ReadonlyArray<{ subject: string; label: string; target: number }>;
+  /**
+   * Other subjects held to a ratio: of the main tiercache subject (e.g. getOrSetMany against getMany), of
+   * another subject (`versus`), or of the fastest floor (`versus: THE_FLOOR`).
+   */
+  related?: ReadonlyArray<{ subject: string; label: string; target?: number; versus?: string }>;
 }
+
+/** In `related`, compares with the fastest floor of the run. */
+export const THE_FLOOR = '(the floor)';
 
 const thousands = (value: number): string => `${(value / 1e3).toFixed(1)} k`;
 const micros = (ns: number): string =>
@@ -240,9 +246,12 @@ export function defineRedisCallScenario(spec: RedisCallSpec): Scenario {
         const theirs = figureOf(spec.subjects, subject, medians);
         if (theirs) verdicts.push(versus(theirs, { ...floor, role: spec.floorLabel }, label));
       }
-      for (const { subject, label, target } of spec.related ?? []) {
+      for (const { subject, label, target, versus: other } of spec.related ?? []) {
         const theirs = figureOf(spec.subjects, subject, medians);
-        if (theirs) verdicts.push(versus(theirs, { ...ours, role: '' }, label, target));
+        const yardstick =
+          other === undefined ? ours : other === THE_FLOOR ? floor : figureOf(spec.subjects, other, medians);
+        const role = other === THE_FLOOR ? spec.floorLabel : '';
+        if (theirs && yardstick) verdicts.push(versus(theirs, { ...yardstick, role }, label, target));
       }
       const best = fastest(spec.subjects, 'peer', medians);
       if (best) verdicts.push(versus(ours, { ...best, role: 'best peer' }, spec.verdictLabel));

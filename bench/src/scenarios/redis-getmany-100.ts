@@ -7,6 +7,7 @@ import {
   KEY_BYTES,
   KEYS,
   type RedisCallSettings,
+  THE_FLOOR,
   VALUE_BYTES,
 } from './redis-calls.js';
 import { CALLER_CLIENT_NOTE, CLIENT_NOTES, TIERCACHE_ON_IOREDIS_6 } from './redis-get-64.js';
@@ -15,6 +16,7 @@ const BATCH = 100;
 const CONCURRENCY = 16;
 const TIERCACHE = 'tiercache redis';
 const GET_OR_SET_MANY = 'tiercache redis getOrSetMany';
+const MGET_THEN_STORE = 'ioredis 5 (corked per tick): MGET + SET of the missing';
 /** Keys of each getOrSetMany call that are not in Redis, loaded by one loader call and stored. */
 export const MISSING = 10;
 
@@ -92,6 +94,19 @@ export const redisGetMany100 = defineRedisCallScenario({
       ),
     },
     {
+      name: MGET_THEN_STORE,
+      role: 'reference',
+      packages: ['ioredis-5'],
+      client: 'ioredis-5',
+      setup: `new Redis(url) (ioredis 5, corked per tick); await redis.mget(keys), then one redis.set(k, v, 'PX', 10000) per missing key (${MISSING} of the ${BATCH} never seen before), sent together`,
+      load: withBatches(async () =>
+        (await import('../subjects/ioredis-calls.js')).ioredisGetManyThenStore(
+          { major: 5, corkPerTick: true },
+          MISSING,
+        ),
+      ),
+    },
+    {
       name: GET_OR_SET_MANY,
       role: 'tiercache',
       packages: ['@tiercache/backend-redis', '@tiercache/backend-redis>ioredis'],
@@ -141,6 +156,16 @@ export const redisGetMany100 = defineRedisCallScenario({
       subject: GET_OR_SET_MANY,
       label: `tiercache redis getOrSetMany of ${BATCH}, ${MISSING} missing`,
       target: 0.8,
+    },
+    {
+      subject: MGET_THEN_STORE,
+      versus: THE_FLOOR,
+      label: `the least a getOrSetMany of ${BATCH} with ${MISSING} missing does (raw MGET + SETs)`,
+    },
+    {
+      subject: GET_OR_SET_MANY,
+      versus: MGET_THEN_STORE,
+      label: `tiercache redis getOrSetMany of ${BATCH}, ${MISSING} missing, against that least`,
     },
   ],
 });

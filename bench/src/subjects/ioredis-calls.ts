@@ -133,3 +133,40 @@ export function ioredisGetMany(setup: IoredisSetup): RedisGetManyFactory {
     return { operation, close: closer(client) } satisfies TimedClient;
   };
 }
+
+/**
+ * The least a getOrSetMany does, on raw ioredis: MGET of the batch, whose last `missing` keys were never
+ * stored, then one `SET … PX` per missing key, sent in one tick (corked when the setup says so), and the answer
+ * once stored. No dedupe, no Map, no checks, no single flight: the reference for getOrSetMany's figure.
+ */
+export function ioredisGetManyThenStore(setup: IoredisSetup, missing: number): RedisGetManyFactory {
+  return async (target, entries, batches) => {
+    const client = await connect(target.url, setup);
+    await storePlain(client, target, entries);
+    const keyBatches = batches.map((batch) => fullKeys(target, batch));
+    const valueByKey = new Map(fullKeys(target, entries.keys).map((key, i) => [key, entries.values[i]]));
+    const before = beforeEachCall(client, setup);
+    let call = 0;
+    const operation: Operation<Array<string | null>> = {
+      call: async (i) => {
+        const batch = keyBatches[i % keyBatches.length] as string[];
+        const fresh = `${target.prefix}:fresh-${++call}-`;
+        const keys = batch.map((key, position) => (position < batch.length - missing ? key : fresh + key));
+        before();
+        const values = await client.mget(keys);
+        const stores: Array<Promise<unknown>> = [];
+        before();
+        for (let k = batch.length - missing; k < batch.length; k++) {
+          const value = valueByKey.get(batch[k] as string) as string;
+          values[k] = value;
+          stores.push(client.set(keys[k] as string, value, 'PX', 10_000));
+        }
+        await Promise.all(stores);
+        return values;
+      },
+      isGood: (values) => values.every(isString),
+      text: (values) => values.map((value) => value ?? '∅').join('\n'),
+    };
+    return { operation, close: closer(client) } satisfies TimedClient;
+  };
+}
