@@ -13,10 +13,28 @@ import { Command } from 'ioredis';
  * deadline. A call overdue is failed as ioredis's own timer fails it: `Command timed out`, never earlier.
  */
 export class CallDeadlines {
+  /**
+   * Calls sent and not yet known answered, oldest first. Answered calls leave it as they come, so it holds
+   * about as many calls as are in flight: a call kept here past its reply would be kept past the young
+   * generation's collections, with its arguments and reply (a getMany's hundred keys and values).
+   */
   readonly #queue: TimedCommand[] = [];
-  /** Index of the oldest call still waiting; the queue is compacted once most of it is behind this. */
-  #head = 0;
+  readonly #inOrder: boolean;
   #timer: NodeJS.Timeout | undefined;
+
+  /**
+   * `inOrder`: every call goes over one connection, which answers in the order sent (not a Cluster). Then a
+   * reply also settles every call sent before it: one that failed (an error reply, which ioredis rejects
+   * without telling us) leaves the queue with it instead of waiting there for its deadline.
+   */
+  constructor(inOrder: boolean) {
+    this.#inOrder = inOrder;
+  }
+
+  /** Calls still held: about as many as are in flight. */
+  get size(): number {
+    return this.#queue.length;
+  }
 
   /** Starts counting `ms` for a command just sent. */
   track(command: TimedCommand, ms: number): void {
@@ -29,9 +47,12 @@ export class CallDeadlines {
   answered(command: TimedCommand): void {
     command.answered = true;
     const queue = this.#queue;
-    let head = this.#head;
-    while (head < queue.length && (queue[head] as TimedCommand).answered) head++;
-    this.#moveHead(head);
+    // V8 shifts an array by moving its start, not by copying it.
+    if (this.#inOrder) {
+      while (queue.length > 0 && queue.shift() !== command) {}
+    } else {
+      while (queue.length > 0 && (queue[0] as TimedCommand).answered) queue.shift();
+    }
   }
 
   #arm(ms: number): void {
@@ -44,35 +65,20 @@ export class CallDeadlines {
     this.#timer = undefined;
     const queue = this.#queue;
     const now = performance.now();
-    let head = this.#head;
     const overdue: TimedCommand[] = [];
-    while (head < queue.length) {
-      const command = queue[head] as TimedCommand;
+    while (queue.length > 0) {
+      const command = queue[0] as TimedCommand;
       if (!command.answered) {
         if (command.deadline > now) break;
         overdue.push(command);
       }
-      head++;
+      queue.shift();
     }
-    this.#moveHead(head);
-    const next = queue[this.#head];
+    const next = queue[0];
     if (next !== undefined) this.#arm(next.deadline - now);
     // Last: failing a call runs its caller's code, which may send (and track) another.
     for (const command of overdue) command.timedOut();
   };
-
-  #moveHead(head: number): void {
-    const queue = this.#queue;
-    if (head === queue.length) {
-      queue.length = 0;
-      this.#head = 0;
-    } else if (head > 1024 && head * 2 > queue.length) {
-      queue.splice(0, head);
-      this.#head = 0;
-    } else {
-      this.#head = head;
-    }
-  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { DriverError, withTimeout } from '@tiercache/core';
 import { Cluster, Redis } from 'ioredis';
+import { isCluster } from './cluster-slots.js';
 import { classify, credentialsRefusalIn, refusesCredentials } from './redis-errors.js';
 import type { Client } from './redis-options.js';
 import { CallDeadlines, TimedCommand } from './timed-command.js';
@@ -25,7 +26,7 @@ export class Transport {
   readonly #timeoutMs: number;
   readonly #needsOwnTimeout: boolean;
   readonly #writes: WriteBatcher;
-  readonly #deadlines = new CallDeadlines();
+  readonly #deadlines: CallDeadlines;
   /** ioredis's own `keyPrefix` option of a caller's client, which its command methods apply. */
   readonly #ioredisKeyPrefix: string | undefined;
   /**
@@ -61,6 +62,7 @@ export class Transport {
     this.#timeoutMs = options.timeoutMs;
     this.#needsOwnTimeout = options.needsOwnTimeout;
     this.#writes = new WriteBatcher(client);
+    this.#deadlines = new CallDeadlines(!isCluster(client));
     this.#ioredisKeyPrefix = client.options.keyPrefix || undefined;
     this.#takesOurCommands = client instanceof Redis || client instanceof Cluster;
     this.#everReady = client.status === 'ready';
