@@ -2,9 +2,9 @@ import { copyStrings, generateEntries } from '../generate-entries.js';
 import {
   measureThroughput,
   median,
-  percentile,
   sampleLatency,
   sampleTimerOverhead,
+  throughputFigures,
   verifyReads,
 } from '../measure.js';
 import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from '../scenario.js';
@@ -141,16 +141,7 @@ export const memoryGetHit: Scenario = {
     const { roundsOpsPerSec, batchOps } = await measureThroughput(reader, lookupKeys, settings);
     const latency = await sampleLatency(reader, lookupKeys, settings.samples);
     const clock = sampleTimerOverhead(settings.samples);
-    return {
-      opsPerSec: median(roundsOpsPerSec),
-      opsPerSecMin: Math.min(...roundsOpsPerSec),
-      opsPerSecMax: Math.max(...roundsOpsPerSec),
-      batchOps,
-      p50Ns: percentile(latency, 0.5),
-      p99Ns: percentile(latency, 0.99),
-      p999Ns: percentile(latency, 0.999),
-      clockOverheadNs: median(clock),
-    };
+    return { ...throughputFigures(roundsOpsPerSec, batchOps, latency), clockOverheadNs: median(clock) };
   },
 
   columns: [

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { adminClient, benchRedisUrl, deletePrefix, newTarget, type RedisTarget } from '../bench-redis.js';
 import { measuredPackage } from '../environment.js';
 import { type Entries, generateEntries } from '../generate-entries.js';
-import { measureConcurrentThroughput, median, percentile, sampleConcurrentLatency } from '../measure.js';
+import { measureConcurrentThroughput, sampleConcurrentLatency, throughputFigures } from '../measure.js';
 import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from '../scenario.js';
 import type { IoredisMajor, IoredisSetup } from '../subjects/ioredis-calls.js';
 import type { NodeRedisMajor } from '../subjects/node-redis.js';
@@ -183,14 +183,7 @@ export function defineRedisCallScenario(spec: RedisCallSpec): Scenario {
           });
           const latency = await sampleConcurrentLatency(operation, spec.concurrency, settings.samples);
           await spec.afterwards?.(admin, target, entries);
-          return {
-            opsPerSec: median(roundsOpsPerSec),
-            opsPerSecMin: Math.min(...roundsOpsPerSec),
-            opsPerSecMax: Math.max(...roundsOpsPerSec),
-            batchOps,
-            p50Ns: percentile(latency, 0.5),
-            p99Ns: percentile(latency, 0.99),
-          };
+          return throughputFigures(roundsOpsPerSec, batchOps, latency);
         } finally {
           await client.close();
         }

@@ -1,13 +1,6 @@
 import { adminClient, benchRedisUrl, commandsProcessed, deletePrefix, newTarget } from '../bench-redis.js';
 import { copyStrings, generateEntries } from '../generate-entries.js';
-import {
-  measureThroughput,
-  median,
-  percentile,
-  type Reader,
-  sampleLatency,
-  verifyReads,
-} from '../measure.js';
+import { measureThroughput, type Reader, sampleLatency, throughputFigures, verifyReads } from '../measure.js';
 import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from '../scenario.js';
 import type { TieredGetHitFactory } from '../subjects/subject-contracts.js';
 import { judge, spreadOf, withSpread } from '../verdict-rule.js';
@@ -107,15 +100,7 @@ async function timedL1Reads(
   await verifyReads(reader, lookupKeys, entries.values);
   const { roundsOpsPerSec, batchOps } = await measureThroughput(reader, lookupKeys, settings);
   const latency = await sampleLatency(reader, lookupKeys, settings.samples);
-  return {
-    opsPerSec: median(roundsOpsPerSec),
-    opsPerSecMin: Math.min(...roundsOpsPerSec),
-    opsPerSecMax: Math.max(...roundsOpsPerSec),
-    batchOps,
-    p50Ns: percentile(latency, 0.5),
-    p99Ns: percentile(latency, 0.99),
-    p999Ns: percentile(latency, 0.999),
-  };
+  return throughputFigures(roundsOpsPerSec, batchOps, latency);
 }
 
 /**
