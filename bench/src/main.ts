@@ -9,7 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { provideSharedRedis, REDIS_URL_ENV } from './bench-redis.js';
 import { runInChild } from './child-run.js';
-import { describeEnvironment, installedPackage, packageAsSeenBy } from './environment.js';
+import {
+  describeEnvironment,
+  installedPackage,
+  packageAsSeenBy,
+  packageLabels,
+  recordedVersion,
+} from './environment.js';
 import { median } from './measure.js';
 import {
   formatTable,
@@ -17,13 +23,13 @@ import {
   type RunReport,
   renderSvg,
   type ScenarioResult,
-  SPREAD_KEY,
   type SubjectResult,
   writeJson,
   writeSvg,
 } from './report.js';
 import type { Metrics, ProfileName, Scenario } from './scenario.js';
 import { findScenario, SCENARIOS } from './scenarios/index.js';
+import { SPREAD_KEY } from './verdict-rule.js';
 
 const USAGE = `usage: pnpm bench [--quick | --smoke] [--scenario <name>]... [--json <path>]
 
@@ -67,7 +73,7 @@ const environment = describeEnvironment();
 const packageNames = [
   ...new Set(scenarios.flatMap((scenario) => scenario.subjects.flatMap((s) => s.packages))),
 ];
-const packages = Object.fromEntries(packageNames.map((name) => [name, installedPackage(name).version]));
+const packages = Object.fromEntries(packageNames.map((spec) => [spec, recordedVersion(spec)]));
 
 /** Children measured at once. Only a smoke run, whose figures mean nothing, runs several, to stay short. */
 const CHILDREN_AT_ONCE: Record<ProfileName, number> = { full: 1, quick: 1, smoke: 4 };
@@ -105,11 +111,7 @@ out(`node      ${environment.node} (V8 ${environment.v8}, ${environment.platform
 out(
   `cpu       ${environment.cpuModel}, ${environment.cores} cores (load average ${environment.loadAverageAtStart} at start)`,
 );
-out(
-  `packages  ${Object.entries(packages)
-    .map(([name, version]) => `${name} ${version}`)
-    .join(', ')}`,
-);
+out(`packages  ${packageLabels(packages).join(', ')}`);
 for (const line of method) out(`method    ${line}`);
 if (profile === 'smoke') out('SMOKE RUN: tiny counts to prove the benchmark runs; the figures mean nothing.');
 
@@ -118,6 +120,8 @@ function combine(passes: readonly Metrics[], spreadKey: string): Metrics {
   for (const key of Object.keys(passes[0] ?? {})) {
     combined[key] = median(passes.map((metrics) => metrics[key] as number));
   }
+  // One pass has no spread: absent, not 0, so that no verdict takes a single process for a steady figure.
+  if (passes.length < 2) return combined;
   const chartValues = passes.map((metrics) => metrics[spreadKey] as number);
   const middle = combined[spreadKey] as number;
   combined[SPREAD_KEY] = middle === 0 ? 0 : (Math.max(...chartValues) - Math.min(...chartValues)) / middle;

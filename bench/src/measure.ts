@@ -267,3 +267,20 @@ export async function sampleConcurrentLatency<R>(
   await concurrentBatch(operation, concurrency, samples, out);
   return out;
 }
+
+/** The figures of a throughput scenario: its timed rounds (median and range) and its latency samples. */
+export function throughputFigures(
+  roundsOpsPerSec: readonly number[],
+  batchOps: number,
+  latency: Float64Array | readonly number[],
+): Record<string, number> {
+  return {
+    opsPerSec: median(roundsOpsPerSec),
+    opsPerSecMin: Math.min(...roundsOpsPerSec),
+    opsPerSecMax: Math.max(...roundsOpsPerSec),
+    batchOps,
+    p50Ns: percentile(latency, 0.5),
+    p99Ns: percentile(latency, 0.99),
+    p999Ns: percentile(latency, 0.999),
+  };
+}

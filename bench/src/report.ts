@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Environment } from './environment.js';
+import { type Environment, packageLabels } from './environment.js';
 import type { Column, Metrics, ProfileName, Scenario, SubjectRole, Verdict } from './scenario.js';
+import { percent, SPREAD_KEY } from './verdict-rule.js';
 
 /** One subject's figures: the medians over its passes plus ratios, and every pass as measured. */
 export interface SubjectResult {
@@ -28,15 +29,16 @@ export interface RunReport {
   schema: 1;
   profile: ProfileName;
   environment: Environment;
-  /** Versions of the packages measured, as installed. */
+  /**
+   * Versions of the packages measured, as installed, keyed as the subjects list them: `lru-cache: "11.2.0"`,
+   * and for an npm alias or a dependency's own copy, the real name too (`ioredis-5: "ioredis@5.11.1"`,
+   * `@tiercache/backend-redis>ioredis: "ioredis@6.0.0"`).
+   */
   packages: Record<string, string>;
   method: string[];
   durationSeconds: number;
   scenarios: ScenarioResult[];
 }
-
-/** Spread of the chart metric over passes, (max − min) / median: how far one process's figure may wander. */
-export const SPREAD_KEY = 'passSpread';
 
 function pad(text: string, width: number, alignRight: boolean): string {
   return alignRight ? text.padStart(width) : text.padEnd(width);
@@ -45,9 +47,7 @@ function pad(text: string, width: number, alignRight: boolean): string {
 export function formatTable(scenario: Scenario, result: ScenarioResult): string {
   const columns: Column[] = [
     ...scenario.columns,
-    ...(result.passes > 1
-      ? [{ key: SPREAD_KEY, label: 'spread', format: (value: number) => `${(value * 100).toFixed(1)}%` }]
-      : []),
+    ...(result.passes > 1 ? [{ key: SPREAD_KEY, label: 'spread', format: percent }] : []),
   ];
   const header = ['subject', 'role', ...columns.map((column) => column.label)];
   const rows = result.subjects.map((subject) => [
@@ -67,8 +67,23 @@ export function formatTable(scenario: Scenario, result: ScenarioResult): string 
   return [line(header), line(widths.map((width) => '─'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
+/**
+ * `met (margin 12.0% > spread 8.1%)`: the outcome, and the margin and spread that decided it (both as shares of
+ * the figure); a value short of its target says by how much, as a share of the target.
+ */
+function describeOutcome({ met, margin, spread, value, target }: Verdict): string {
+  if (met === undefined) return '';
+  const word = met ? 'met' : 'NOT MET';
+  if (margin === undefined || target === undefined) return `: ${word}`;
+  if (!(margin >= 0)) {
+    return `: ${word} (short of the target by ${percent(Math.abs(value - target.value) / target.value)})`;
+  }
+  if (spread === undefined) return `: ${word} (margin ${percent(margin)}; one pass, no spread)`;
+  return `: ${word} (margin ${percent(margin)} ${margin > spread ? '>' : '≤'} spread ${percent(spread)})`;
+}
+
 export function formatVerdict(verdict: Verdict): string {
-  const outcome = verdict.met === undefined ? '' : `: ${verdict.met ? 'met' : 'NOT MET'}`;
+  const outcome = describeOutcome(verdict);
   const detail = verdict.detail ? ` (${verdict.detail})` : '';
   return `  ${verdict.text}${outcome}${detail}`;
 }
@@ -82,6 +97,7 @@ const ROLE_COLOURS: Record<SubjectRole, string> = {
   tiercache: '#2563eb',
   floor: '#4b5563',
   baseline: '#4b5563',
+  reference: '#9ca3af',
   peer: '#0d9488',
   ceiling: '#d1d5db',
 };
@@ -89,6 +105,7 @@ const ROLE_COLOURS: Record<SubjectRole, string> = {
 const ROLE_LEGEND: ReadonlyArray<[SubjectRole, string]> = [
   ['tiercache', 'tiercache'],
   ['floor', 'floor / raw library, same run'],
+  ['reference', 'least any implementation does'],
   ['peer', 'peer library'],
   ['ceiling', 'for scale only'],
 ];
@@ -131,8 +148,7 @@ export function renderSvg(report: RunReport, scenarios: readonly Scenario[]): st
   y += 16;
   // A 12px line holds about 120 characters across the chart; wrapping at 100 leaves room for wider fonts.
   const versionLines: string[] = [];
-  for (const [name, version] of Object.entries(report.packages)) {
-    const item = `${name} ${version}`;
+  for (const item of packageLabels(report.packages)) {
     const last = versionLines.at(-1);
     if (last !== undefined && last.length + item.length + 3 <= 100) {
       versionLines[versionLines.length - 1] = `${last} · ${item}`;

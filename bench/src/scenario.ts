@@ -14,7 +14,12 @@ export type ProfileName = 'full' | 'quick' | 'smoke';
  * `ceiling`: faster than any real cache API can be, shown for scale. `floor`: the least a real async API costs.
  * `baseline`: the raw library tiercache builds on. `tiercache`: what we ship. `peer`: another cache library.
  */
-export type SubjectRole = 'ceiling' | 'floor' | 'baseline' | 'tiercache' | 'peer';
+/**
+ * `floor`: what a figure is held to (the fastest floor of a scenario); `baseline`: a second yardstick named in a
+ * verdict; `reference`: the least any implementation can do for a figure that has no raw equivalent, measured to
+ * show what this machine allows; `ceiling`: for scale only.
+ */
+export type SubjectRole = 'ceiling' | 'floor' | 'baseline' | 'reference' | 'tiercache' | 'peer';
 
 export interface SubjectDefinition {
   /** Shown in tables and charts, and how the parent tells a child what to run. */
@@ -44,8 +49,12 @@ export interface Verdict {
   value: number;
   comparedWith: string;
   target?: { op: '>=' | '<='; value: number };
-  /** Present when there is a target. */
+  /** Present when there is a target; decided by `judge` in verdict-rule.ts, the bench's one rule. */
   met?: boolean;
+  /** How far past the target the value is, relative to it (0.12: 12 % better than needed; negative: short). */
+  margin?: number;
+  /** The widest spread over passes of the figures the value comes from; absent after one pass. */
+  spread?: number;
   /** The figures behind the ratio, printed after it. */
   detail?: string;
 }

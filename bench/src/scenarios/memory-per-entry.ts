@@ -2,6 +2,7 @@ import { type Entries, generateEntries } from '../generate-entries.js';
 import { settledHeapBytes } from '../measure.js';
 import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from '../scenario.js';
 import type { FillFactory } from '../subjects/subject-contracts.js';
+import { judge, spreadOf, withSpread } from '../verdict-rule.js';
 
 const KEY_BYTES = 16;
 const VALUE_BYTES = 100;
@@ -141,15 +142,15 @@ export const memoryPerEntry: Scenario = {
       };
     }
     const total = (ours.bytesPerEntry as number) / rawBytes;
+    const [ourSpread, rawSpread] = [spreadOf(ours), spreadOf(raw)];
     const structure = (ours.structureBytesPerEntry as number) / rawStructure;
     const verdicts: Verdict[] = [
       {
         text: `memory per entry: ${ratio(total)} × raw lru-cache (target ≤ ${ratio(TARGET_RATIO_TO_RAW)})`,
         value: total,
         comparedWith: RAW,
-        target: { op: '<=', value: TARGET_RATIO_TO_RAW },
-        met: total <= TARGET_RATIO_TO_RAW,
-        detail: `strings included: ${bytes(ours.bytesPerEntry as number)} vs ${bytes(rawBytes)} per entry`,
+        ...judge(total, { op: '<=', value: TARGET_RATIO_TO_RAW }, [ourSpread, rawSpread]),
+        detail: `strings included: ${withSpread(bytes(ours.bytesPerEntry as number), ourSpread)} vs ${withSpread(bytes(rawBytes), rawSpread)} per entry`,
       },
       {
         text: `memory per entry, structure only: ${ratio(structure)} × raw lru-cache`,

@@ -21,7 +21,7 @@ const TIERED_PACKAGES = [
   '@tiercache/backend-tiered',
   '@tiercache/backend-redis',
   '@tiercache/core',
-  'ioredis',
+  '@tiercache/backend-redis>ioredis',
 ];
 
 const SUBJECTS: readonly OtelSubject[] = [

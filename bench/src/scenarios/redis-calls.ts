@@ -1,14 +1,20 @@
 import type { Redis } from 'ioredis';
 import { adminClient, benchRedisUrl, deletePrefix, newTarget, type RedisTarget } from '../bench-redis.js';
+import { measuredPackage } from '../environment.js';
 import { type Entries, generateEntries } from '../generate-entries.js';
-import { measureConcurrentThroughput, median, percentile, sampleConcurrentLatency } from '../measure.js';
+import { measureConcurrentThroughput, sampleConcurrentLatency, throughputFigures } from '../measure.js';
 import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from '../scenario.js';
+import type { IoredisMajor, IoredisSetup } from '../subjects/ioredis-calls.js';
+import type { NodeRedisMajor } from '../subjects/node-redis.js';
 import type { TimedClient } from '../subjects/subject-contracts.js';
+import { judge, spreadOf, withSpread } from '../verdict-rule.js';
 
 /*
  * What redis-get-64, redis-set-ttl-64 and redis-getmany-100 share: a thousand entries under the child's own
  * prefix in the run's Redis, one client per child, a fixed number of calls in flight, throughput from timed
- * batches and latency from a batch of its own, each figure against the better raw ioredis client of the run.
+ * batches and latency from a batch of its own. The floor of each figure is the fastest of the mainstream Node
+ * clients in their own configurations (ioredis 5 and 6, plain and auto-pipelined; node-redis 5 and 6) in the
+ * same run; ioredis corked per tick by hand, as tiercache corks, is a baseline apart.
  */
 
 export const KEYS = 1_000;
@@ -22,9 +28,75 @@ export interface RedisCallSettings {
   samples: number;
 }
 
+/** Makes a subject's client, with its data stored. */
+export type CallFactory = (target: RedisTarget, entries: Entries) => Promise<TimedClient>;
+
 export interface RedisCallSubject extends SubjectDefinition {
   /** Makes the client, with its data stored, from the subject module (imported only in this child). */
-  load(): Promise<(target: RedisTarget, entries: Entries) => Promise<TimedClient>>;
+  load(): Promise<CallFactory>;
+  /**
+   * The Redis client package the subject runs on, as `packages` lists it (`ioredis-5`,
+   * `@tiercache/backend-redis>ioredis`): verdicts name it with its version.
+   */
+  client?: string;
+}
+
+/** One command as each raw client makes it, for `clientSubjects`. */
+export interface ClientCommand {
+  /** The call in code, for `setup`: `redis.get(prefix + k)` for ioredis, `client.get(prefix + k)` node-redis. */
+  ioredisCall: string;
+  nodeRedisCall: string;
+  ioredis(setup: IoredisSetup): Promise<CallFactory>;
+  nodeRedis(major: NodeRedisMajor): Promise<CallFactory>;
+}
+
+const MAJORS = [5, 6] as const;
+
+/**
+ * The raw clients, each in its own configurations (the floors): ioredis 5 and 6, plain and with
+ * `enableAutoPipelining`, and node-redis 5 and 6 as they come; then, with `corked`, ioredis 5 and 6 corked per
+ * tick by hand (the baselines).
+ */
+export function clientSubjects(command: ClientCommand, { corked }: { corked: boolean }): RedisCallSubject[] {
+  const ioredis = (major: IoredisMajor, variant: 'plain' | 'auto-pipelined' | 'corked'): RedisCallSubject => {
+    const setup: IoredisSetup =
+      variant === 'plain'
+        ? { major }
+        : variant === 'auto-pipelined'
+          ? { major, enableAutoPipelining: true }
+          : { major, corkPerTick: true };
+    const made =
+      variant === 'auto-pipelined'
+        ? `new Redis(url, { enableAutoPipelining: true })`
+        : variant === 'corked'
+          ? 'new Redis(url); redis.stream.cork() at the first call of each tick, uncork() on process.nextTick'
+          : 'new Redis(url) (defaults)';
+    return {
+      name: variant === 'plain' ? `ioredis ${major}` : `ioredis ${major} (${variantName(variant)})`,
+      role: variant === 'corked' ? 'baseline' : 'floor',
+      packages: [`ioredis-${major}`],
+      client: `ioredis-${major}`,
+      setup: `ioredis ${major}: ${made}; await ${command.ioredisCall}`,
+      load: () => command.ioredis(setup),
+    };
+  };
+  const nodeRedis = (major: NodeRedisMajor): RedisCallSubject => ({
+    name: `node-redis ${major}`,
+    role: 'floor',
+    packages: [`redis-client-${major}`],
+    client: `redis-client-${major}`,
+    setup: `@redis/client ${major}: createClient({ url }) (defaults), await client.connect(); await ${command.nodeRedisCall}`,
+    load: () => command.nodeRedis(major),
+  });
+  return [
+    ...MAJORS.flatMap((major) => [ioredis(major, 'plain'), ioredis(major, 'auto-pipelined')]),
+    ...MAJORS.map(nodeRedis),
+    ...(corked ? MAJORS.map((major) => ioredis(major, 'corked')) : []),
+  ];
+}
+
+function variantName(variant: 'auto-pipelined' | 'corked'): string {
+  return variant === 'corked' ? 'corked per tick' : variant;
 }
 
 export interface RedisCallSpec {
@@ -44,12 +116,25 @@ export interface RedisCallSpec {
   /** The tiercache subject and the verdict's words, e.g. `tiercache redis get, 64 in flight`. */
   tiercache: string;
   verdictLabel: string;
+  /** What the floor is called in the verdict: `the fastest client`, `the fastest client's MGET`. */
+  floorLabel: string;
+  /** tiercache's figure against the floor (the fastest client). */
   target: number;
+  /** tiercache's figure against the faster hand-corked baseline, when the scenario has baselines. */
+  baselineTarget?: number;
+  /** Other tiercache subjects put beside the floor, with no target (e.g. on a caller's ioredis 6 client). */
+  alsoAgainstFloor?: ReadonlyArray<{ subject: string; label: string }>;
   /** Unit of one call in the table and chart: `ops` or `batches`. */
   unit: string;
-  /** Other tiercache subjects held to a ratio of the main one, e.g. getOrSetMany against getMany. */
-  related?: ReadonlyArray<{ subject: string; label: string; target: number }>;
+  /**
+   * Other subjects held to a ratio: of the main tiercache subject (e.g. getOrSetMany against getMany), of
+   * another subject (`versus`), or of the fastest floor (`versus: THE_FLOOR`).
+   */
+  related?: ReadonlyArray<{ subject: string; label: string; target?: number; versus?: string }>;
 }
+
+/** In `related`, compares with the fastest floor of the run. */
+export const THE_FLOOR = '(the floor)';
 
 const thousands = (value: number): string => `${(value / 1e3).toFixed(1)} k`;
 const micros = (ns: number): string =>
@@ -57,7 +142,6 @@ const micros = (ns: number): string =>
 const ratio = (value: number): string => value.toFixed(2);
 
 export function defineRedisCallScenario(spec: RedisCallSpec): Scenario {
-  const floors = spec.subjects.filter((subject) => subject.role === 'floor').map((subject) => subject.name);
   return {
     name: spec.name,
     title: spec.title,
@@ -99,14 +183,7 @@ export function defineRedisCallScenario(spec: RedisCallSpec): Scenario {
           });
           const latency = await sampleConcurrentLatency(operation, spec.concurrency, settings.samples);
           await spec.afterwards?.(admin, target, entries);
-          return {
-            opsPerSec: median(roundsOpsPerSec),
-            opsPerSecMin: Math.min(...roundsOpsPerSec),
-            opsPerSecMax: Math.max(...roundsOpsPerSec),
-            batchOps,
-            p50Ns: percentile(latency, 0.5),
-            p99Ns: percentile(latency, 0.99),
-          };
+          return throughputFigures(roundsOpsPerSec, batchOps, latency);
         } finally {
           await client.close();
         }
@@ -130,71 +207,110 @@ export function defineRedisCallScenario(spec: RedisCallSpec): Scenario {
     },
 
     summarize(medians) {
-      const floor = floors
-        .map((name) => ({ name, opsPerSec: medians[name]?.opsPerSec }))
-        .filter((entry): entry is { name: string; opsPerSec: number } => entry.opsPerSec !== undefined)
-        .reduce<{ name: string; opsPerSec: number } | undefined>(
-          (best, entry) => (best && best.opsPerSec >= entry.opsPerSec ? best : entry),
-          undefined,
-        );
-      const ours = medians[spec.tiercache]?.opsPerSec;
-      if (!floor || ours === undefined) throw new Error(`${spec.name} needs a floor and ${spec.tiercache}`);
+      const floor = fastest(spec.subjects, 'floor', medians);
+      const ours = figureOf(spec.subjects, spec.tiercache, medians);
+      if (!floor || !ours) throw new Error(`${spec.name} needs a floor and ${spec.tiercache}`);
       const derived: Record<string, Metrics> = {};
       for (const [name, metrics] of Object.entries(medians)) {
         derived[name] = { ratioToFloor: (metrics.opsPerSec as number) / floor.opsPerSec };
       }
-      const toFloor = ours / floor.opsPerSec;
+      const versus = (mine: Figure, theirs: Figure, label: string, target?: number): Verdict => {
+        const value = mine.opsPerSec / theirs.opsPerSec;
+        const judged =
+          target === undefined ? {} : judge(value, { op: '>=', value: target }, [mine.spread, theirs.spread]);
+        return {
+          text: `${label}: ${ratio(value)} × ${describe(theirs)}${target === undefined ? '' : ` (target ≥ ${ratio(target)})`}`,
+          value,
+          comparedWith: theirs.name,
+          ...judged,
+          detail: `${figureText(mine, spec.unit)} vs ${figureText(theirs, spec.unit)}`,
+        };
+      };
       const verdicts: Verdict[] = [
-        {
-          text: `${spec.verdictLabel}: ${ratio(toFloor)} × raw ioredis (target ≥ ${ratio(spec.target)})`,
-          value: toFloor,
-          comparedWith: floor.name,
-          target: { op: '>=', value: spec.target },
-          met: toFloor >= spec.target,
-          detail: `${thousands(ours)} vs ${thousands(floor.opsPerSec)} ${spec.unit}/s of ${floor.name}`,
-        },
+        versus(ours, { ...floor, role: spec.floorLabel }, spec.verdictLabel, spec.target),
       ];
-      for (const { subject, label, target } of spec.related ?? []) {
-        const theirs = medians[subject]?.opsPerSec;
-        if (theirs === undefined) continue;
-        verdicts.push({
-          text: `${label}: ${ratio(theirs / ours)} × ${spec.tiercache} (target ≥ ${ratio(target)})`,
-          value: theirs / ours,
-          comparedWith: spec.tiercache,
-          target: { op: '>=', value: target },
-          met: theirs / ours >= target,
-          detail: `${thousands(theirs)} vs ${thousands(ours)} ${spec.unit}/s`,
-        });
+      const corked = fastest(spec.subjects, 'baseline', medians);
+      if (corked) {
+        verdicts.push(
+          versus(ours, { ...corked, role: 'hand-corked ioredis' }, spec.verdictLabel, spec.baselineTarget),
+        );
       }
-      for (const subject of spec.subjects.filter((candidate) => candidate.role === 'baseline')) {
-        const baseline = medians[subject.name]?.opsPerSec;
-        if (baseline === undefined) continue;
-        verdicts.push({
-          text: `${spec.verdictLabel}: ${ratio(ours / baseline)} × ${subject.name}`,
-          value: ours / baseline,
-          comparedWith: subject.name,
-          detail: `${thousands(ours)} vs ${thousands(baseline)} ${spec.unit}/s`,
-        });
+      for (const { subject, label } of spec.alsoAgainstFloor ?? []) {
+        const theirs = figureOf(spec.subjects, subject, medians);
+        if (theirs) verdicts.push(versus(theirs, { ...floor, role: spec.floorLabel }, label));
       }
-      const peers = spec.subjects.filter((subject) => subject.role === 'peer' && medians[subject.name]);
-      const best = peers.reduce<{ name: string; opsPerSec: number } | undefined>((leader, subject) => {
-        const opsPerSec = medians[subject.name]?.opsPerSec as number;
-        return leader && leader.opsPerSec >= opsPerSec ? leader : { name: subject.name, opsPerSec };
-      }, undefined);
-      if (best) {
-        const toPeer = ours / best.opsPerSec;
-        verdicts.push({
-          text: `${spec.verdictLabel}: ${ratio(toPeer)} × best peer, ${best.name}`,
-          value: toPeer,
-          comparedWith: best.name,
-          detail: `${thousands(ours)} vs ${thousands(best.opsPerSec)} ${spec.unit}/s`,
-        });
+      for (const { subject, label, target, versus: other } of spec.related ?? []) {
+        const theirs = figureOf(spec.subjects, subject, medians);
+        const yardstick =
+          other === undefined ? ours : other === THE_FLOOR ? floor : figureOf(spec.subjects, other, medians);
+        const role = other === THE_FLOOR ? spec.floorLabel : '';
+        if (theirs && yardstick) verdicts.push(versus(theirs, { ...yardstick, role }, label, target));
       }
+      const best = fastest(spec.subjects, 'peer', medians);
+      if (best) verdicts.push(versus(ours, { ...best, role: 'best peer' }, spec.verdictLabel));
       return {
         derived,
         verdicts,
-        notes: [`In this run the floor is ${floor.name}.`],
+        notes: [
+          `In this run the floor (${spec.floorLabel}) is ${describe(floor)}` +
+            (corked ? `; the faster hand-corked baseline is ${describe(corked)}.` : '.'),
+        ],
       };
     },
   };
+}
+
+/** One subject's figure in a verdict: its median, its spread over passes, and what it runs on. */
+interface Figure {
+  name: string;
+  opsPerSec: number;
+  spread: number | undefined;
+  /** The client package and version, e.g. `ioredis 5.11.1`. */
+  client: string | undefined;
+  /** What the verdict calls it, e.g. `the fastest client`. */
+  role?: string;
+}
+
+function figureOf(
+  subjects: readonly RedisCallSubject[],
+  name: string,
+  medians: Readonly<Record<string, Metrics>>,
+): Figure | undefined {
+  const subject = subjects.find((candidate) => candidate.name === name);
+  const opsPerSec = medians[name]?.opsPerSec;
+  if (!subject || opsPerSec === undefined) return undefined;
+  const client = subject.client === undefined ? undefined : labelOf(subject.client);
+  return { name, opsPerSec, spread: spreadOf(medians[name]), client };
+}
+
+/** The subject of `role` with the highest median in this run. */
+function fastest(
+  subjects: readonly RedisCallSubject[],
+  role: RedisCallSubject['role'],
+  medians: Readonly<Record<string, Metrics>>,
+): Figure | undefined {
+  return subjects
+    .filter((subject) => subject.role === role)
+    .map((subject) => figureOf(subjects, subject.name, medians))
+    .reduce<Figure | undefined>(
+      (best, entry) => (!entry || (best && best.opsPerSec >= entry.opsPerSec) ? best : entry),
+      undefined,
+    );
+}
+
+function labelOf(spec: string): string {
+  const { name, version } = measuredPackage(spec);
+  return `${name} ${version}`;
+}
+
+/** `the fastest client, node-redis 5 (@redis/client 5.12.1)`. */
+function describe({ role, name, client }: Figure): string {
+  const named = client === undefined ? name : `${name} (${client})`;
+  return role ? `${role}, ${named}` : named;
+}
+
+/** `tiercache redis on ioredis 6.0.0: 412.3 k ops/s (spread 6.1%)`. */
+function figureText(figure: Figure, unit: string): string {
+  const who = figure.client === undefined ? figure.name : `${figure.name} on ${figure.client}`;
+  return `${who}: ${withSpread(`${thousands(figure.opsPerSec)} ${unit}/s`, figure.spread)}`;
 }

@@ -1,15 +1,9 @@
 import { adminClient, benchRedisUrl, commandsProcessed, deletePrefix, newTarget } from '../bench-redis.js';
 import { copyStrings, generateEntries } from '../generate-entries.js';
-import {
-  measureThroughput,
-  median,
-  percentile,
-  type Reader,
-  sampleLatency,
-  verifyReads,
-} from '../measure.js';
+import { measureThroughput, type Reader, sampleLatency, throughputFigures, verifyReads } from '../measure.js';
 import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from '../scenario.js';
 import type { TieredGetHitFactory } from '../subjects/subject-contracts.js';
+import { judge, spreadOf, withSpread } from '../verdict-rule.js';
 import { CAPACITY, FLOOR, getOrSetHitVerdict, KEY_BYTES, KEYS, VALUE_BYTES } from './memory-get-hit.js';
 
 const SETTINGS: Record<ProfileName, { warmupMs: number; rounds: number; roundMs: number; samples: number }> =
@@ -20,7 +14,7 @@ const SETTINGS: Record<ProfileName, { warmupMs: number; rounds: number; roundMs:
   };
 
 export const TIERCACHE = 'tiercache tiered';
-const TARGET_RATIO_TO_FLOOR = 0.5;
+const TARGET_RATIO_TO_FLOOR = 0.7;
 /** getOrSet's hit path, against get's in the same run (the getOrSet issue's figure). */
 const GET_OR_SET = 'tiercache tiered getOrSet';
 const TARGET_RATIO_TO_PEER = 10;
@@ -44,7 +38,7 @@ const SUBJECTS: readonly TieredHitSubject[] = [
       '@tiercache/backend-tiered',
       '@tiercache/backend-redis',
       '@tiercache/backend-memory',
-      'ioredis',
+      '@tiercache/backend-redis>ioredis',
     ],
     setup: `createTieredBackend({ l1: { maxEntries: ${CAPACITY} }, l2: createRedisBackend({ url, keyPrefix }) }) (defaults: coherent through the L2 change feed); (await tiered.get(k)).isOk()`,
     load: async () => (await import('../subjects/tiercache-tiered.js')).tiercacheTieredGetHit,
@@ -56,7 +50,7 @@ const SUBJECTS: readonly TieredHitSubject[] = [
       '@tiercache/backend-tiered',
       '@tiercache/backend-redis',
       '@tiercache/backend-memory',
-      'ioredis',
+      '@tiercache/backend-redis>ioredis',
     ],
     setup: 'the tiered cache above; (await tiered.getOrSet(k, loader, { ttl: 60 })).isOk()',
     load: async () => (await import('../subjects/tiercache-tiered.js')).tiercacheTieredGetOrSetHit,
@@ -64,7 +58,7 @@ const SUBJECTS: readonly TieredHitSubject[] = [
   {
     name: 'bentocache',
     role: 'peer',
-    packages: ['bentocache', 'ioredis'],
+    packages: ['bentocache', 'bentocache>ioredis'],
     setup: `bentostore().useL1Layer(memoryDriver({ maxItems: ${CAPACITY} })).useL2Layer(redisDriver(…)).useBus(redisBusDriver(…)); await bento.use().get({ key: k })`,
     load: async () => (await import('../subjects/bentocache-redis.js')).bentocacheTieredGetHit,
   },
@@ -106,15 +100,7 @@ async function timedL1Reads(
   await verifyReads(reader, lookupKeys, entries.values);
   const { roundsOpsPerSec, batchOps } = await measureThroughput(reader, lookupKeys, settings);
   const latency = await sampleLatency(reader, lookupKeys, settings.samples);
-  return {
-    opsPerSec: median(roundsOpsPerSec),
-    opsPerSecMin: Math.min(...roundsOpsPerSec),
-    opsPerSecMax: Math.max(...roundsOpsPerSec),
-    batchOps,
-    p50Ns: percentile(latency, 0.5),
-    p99Ns: percentile(latency, 0.99),
-    p999Ns: percentile(latency, 0.999),
-  };
+  return throughputFigures(roundsOpsPerSec, batchOps, latency);
 }
 
 /**
@@ -236,22 +222,17 @@ export const tieredL1Hit: Scenario = {
       derived[name] = { ratioToFloor: (metrics.opsPerSec as number) / floor };
     }
     const toFloor = ours / floor;
+    const [ourSpread, floorSpread] = [spreadOf(medians[TIERCACHE]), spreadOf(medians[FLOOR])];
     const verdicts: Verdict[] = [
       {
         text: `tiercache tiered L1 hit: ${ratio(toFloor)} × floor (target ≥ ${ratio(TARGET_RATIO_TO_FLOOR)})`,
         value: toFloor,
         comparedWith: FLOOR,
-        target: { op: '>=', value: TARGET_RATIO_TO_FLOOR },
-        met: toFloor >= TARGET_RATIO_TO_FLOOR,
-        detail: `${millions(ours)} vs ${millions(floor)} ops/s`,
+        ...judge(toFloor, { op: '>=', value: TARGET_RATIO_TO_FLOOR }, [ourSpread, floorSpread]),
+        detail: `${withSpread(`${millions(ours)} ops/s`, ourSpread)} vs ${withSpread(`${millions(floor)} ops/s`, floorSpread)}`,
       },
     ];
-    const getOrSetVerdict = getOrSetHitVerdict(
-      'tiercache tiered',
-      medians[GET_OR_SET]?.opsPerSec,
-      ours,
-      TIERCACHE,
-    );
+    const getOrSetVerdict = getOrSetHitVerdict('tiercache tiered', medians, GET_OR_SET, TIERCACHE);
     if (getOrSetVerdict) verdicts.push(getOrSetVerdict);
     const best = SUBJECTS.filter((subject) => subject.role === 'peer' && medians[subject.name]).reduce<
       { name: string; opsPerSec: number } | undefined
@@ -261,13 +242,13 @@ export const tieredL1Hit: Scenario = {
     }, undefined);
     if (best) {
       const toPeer = ours / best.opsPerSec;
+      const peerSpread = spreadOf(medians[best.name]);
       verdicts.push({
         text: `tiercache tiered L1 hit: ${ratio(toPeer)} × best peer, ${best.name} (target ≥ ${TARGET_RATIO_TO_PEER})`,
         value: toPeer,
         comparedWith: best.name,
-        target: { op: '>=', value: TARGET_RATIO_TO_PEER },
-        met: toPeer >= TARGET_RATIO_TO_PEER,
-        detail: `${millions(ours)} vs ${millions(best.opsPerSec)} ops/s`,
+        ...judge(toPeer, { op: '>=', value: TARGET_RATIO_TO_PEER }, [ourSpread, peerSpread]),
+        detail: `${withSpread(`${millions(ours)} ops/s`, ourSpread)} vs ${withSpread(`${millions(best.opsPerSec)} ops/s`, peerSpread)}`,
       });
     }
     return { derived, verdicts, notes: [] };

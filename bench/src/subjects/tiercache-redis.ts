@@ -25,6 +25,24 @@ export function createBackend(target: RedisTarget, options: Partial<RedisBackend
   return createRedisBackend({ url: target.url, keyPrefix: `${target.prefix}:`, ...options });
 }
 
+/**
+ * The backend on a caller's ioredis 6 client (the `ioredis-6` alias, whatever ioredis the backend itself
+ * depends on), made with the options the backend gives the clients it makes, so that only the major differs.
+ */
+async function createOnIoredis6(target: RedisTarget): Promise<CacheBackend> {
+  const { Redis } = await import('ioredis-6');
+  const client = new Redis(target.url, {
+    commandTimeout: 500,
+    connectTimeout: 1000,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    enableAutoPipelining: false,
+    disconnectTimeout: 100,
+  });
+  return createRedisBackend({ client, closeClient: true, keyPrefix: `${target.prefix}:` });
+}
+
 function closer(backend: CacheBackend): () => Promise<void> {
   return async () => {
     await backend.close();
@@ -43,18 +61,25 @@ async function seed(target: RedisTarget, entries: Parameters<RedisGetFactory>[1]
 
 type Answer<K extends 'get' | 'set' | 'getMany' | 'getOrSetMany'> = Awaited<ReturnType<CacheBackend[K]>>;
 
-export const tiercacheRedisGet: RedisGetFactory = async (target, entries) => {
-  await seed(target, entries);
-  const backend = createBackend(target);
-  const { keys } = entries;
+function getOn(create: (target: RedisTarget) => CacheBackend | Promise<CacheBackend>): RedisGetFactory {
+  return async (target, entries) => {
+    await seed(target, entries);
+    return timedGet(await create(target), entries.keys);
+  };
+}
+
+function timedGet(backend: CacheBackend, keys: readonly string[]): TimedClient {
   const { length } = keys;
   const operation: Operation<Answer<'get'>> = {
     call: (i) => backend.get(keys[i % length] as string),
     isGood: (result) => result.isOk() && result.value !== null,
     text: (result) => (result.isOk() ? (result.value ?? undefined) : undefined),
   };
-  return { operation, close: closer(backend) } satisfies TimedClient;
-};
+  return { operation, close: closer(backend) };
+}
+
+export const tiercacheRedisGet = getOn((target) => createBackend(target));
+export const tiercacheRedisGetOnIoredis6 = getOn(createOnIoredis6);
 
 export const tiercacheRedisSet: RedisSetFactory = async (target, entries, ttlSeconds) => {
   const backend = createBackend(target);
@@ -114,9 +139,16 @@ export const tiercacheRedisGetOrSetMany: RedisGetManyFactory = async (target, en
   return { operation, close: closer(backend) };
 };
 
-export const tiercacheRedisGetMany: RedisGetManyFactory = async (target, entries, batches) => {
-  await seed(target, entries);
-  const backend = createBackend(target);
+function getManyOn(
+  create: (target: RedisTarget) => CacheBackend | Promise<CacheBackend>,
+): RedisGetManyFactory {
+  return async (target, entries, batches) => {
+    await seed(target, entries);
+    return timedGetMany(await create(target), batches);
+  };
+}
+
+function timedGetMany(backend: CacheBackend, batches: readonly (readonly string[])[]): TimedClient {
   const { length } = batches;
   const operation: Operation<Answer<'getMany'>> = {
     call: (i) => backend.getMany(batches[i % length] as readonly string[]),
@@ -128,8 +160,11 @@ export const tiercacheRedisGetMany: RedisGetManyFactory = async (target, entries
     text: (result) =>
       result.isOk() ? [...result.value.values()].map((value) => value ?? '∅').join('\n') : undefined,
   };
-  return { operation, close: closer(backend) } satisfies TimedClient;
-};
+  return { operation, close: closer(backend) };
+}
+
+export const tiercacheRedisGetMany = getManyOn((target) => createBackend(target));
+export const tiercacheRedisGetManyOnIoredis6 = getManyOn(createOnIoredis6);
 
 /** An outage client over any tiercache backend: `Ok(null)` is a miss, `Err` an error with its code. */
 export function tiercacheOutageClient(backend: CacheBackend): OutageClient {

@@ -11,9 +11,10 @@ import {
   readKeyChange,
   withTimeout,
 } from '@tiercache/core';
-import { Cluster, type Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { Err, Ok, type Result } from 'ts-results-es';
 import { changeChannel, decodeMessage, encodeChange, encodeHeartbeat } from './change-message.js';
+import { isCluster } from './cluster-slots.js';
 import { type ArmFailure, INVALIDATION_CHANNEL, type MessagePayload, TrackingLink } from './key-tracking.js';
 import { NAME } from './redis-errors.js';
 import { ASK_TRACKING_AGAIN_EVERY, trackingAllowedNow } from './tracking-refusal.js';
@@ -143,7 +144,7 @@ export class RedisChangeFeed implements ChangeFeed {
     }
     this.#subscriptions.clear();
     const { client, closesClient } = this.#setup;
-    if (client instanceof Cluster) {
+    if (isCluster(client)) {
       for (const event of TOPOLOGY_EVENTS) client.off(event, this.#onTopology);
     }
     const links = this.#links;
@@ -155,7 +156,7 @@ export class RedisChangeFeed implements ChangeFeed {
     if (this.#started || this.#closed) return;
     this.#started = true;
     const { client, heartbeatMs } = this.#setup;
-    if (client instanceof Cluster) {
+    if (isCluster(client)) {
       for (const event of TOPOLOGY_EVENTS) client.on(event, this.#onTopology);
     }
     this.#lastTickAt = Date.now();
@@ -239,7 +240,7 @@ export class RedisChangeFeed implements ChangeFeed {
       // A master that cannot be armed may have failed over: ask for the Cluster's masters now, rather than at
       // ioredis's next periodic refresh. A change of masters changes the plan (see #onTopology).
       const { client } = this.#setup;
-      if (client instanceof Cluster) client.refreshSlotsCache();
+      if (isCluster(client)) client.refreshSlotsCache();
       return failure;
     }
     // Hearing our own heartbeat proves the whole path: publish, server, subscriber connection.
@@ -271,7 +272,7 @@ export class RedisChangeFeed implements ChangeFeed {
   #plan(): Array<{ data: Redis; channels: string[] }> {
     const { client } = this.#setup;
     const tracking = this.#tracking;
-    if (!(client instanceof Cluster)) return [{ data: client, channels: [this.#channel] }];
+    if (!isCluster(client)) return [{ data: client, channels: [this.#channel] }];
     const masters = client.nodes('master').sort((a, b) => addressOf(a).localeCompare(addressOf(b)));
     return (tracking ? masters : masters.slice(0, 1)).map((data, i) => ({
       data,

@@ -1,5 +1,5 @@
 import calculateSlot from 'cluster-key-slot';
-import { Cluster, type Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Client } from './redis-options.js';
 
 /*
@@ -7,13 +7,21 @@ import type { Client } from './redis-options.js';
  * holds its own part of the keyspace. Outside a Cluster both questions have one trivial answer.
  */
 
+/**
+ * Whether `client` is a Cluster. ioredis's own `isCluster` flag, not `instanceof Cluster`: a caller's client may
+ * come from another copy of ioredis (another major, or another install of ioredis 5), whose classes are others.
+ */
+export function isCluster(client: Client): client is Cluster {
+  return client.isCluster;
+}
+
 /** Groups items by the hash slot of their key; one group holding everything outside a Cluster. */
 export function bySlot<T>(
   client: Client,
   items: readonly T[],
   keyOf: (item: T) => string,
 ): Array<readonly T[]> {
-  if (!(client instanceof Cluster)) return [items];
+  if (!isCluster(client)) return [items];
   const groups = new Map<number, T[]>();
   for (const item of items) {
     const slot = calculateSlot(keyOf(item));
@@ -26,5 +34,5 @@ export function bySlot<T>(
 
 /** The servers that hold keys: every master of a Cluster, or the one server. */
 export function masters(client: Client): Redis[] {
-  return client instanceof Cluster ? client.nodes('master') : [client];
+  return isCluster(client) ? client.nodes('master') : [client];
 }

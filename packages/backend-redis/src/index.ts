@@ -1,4 +1,9 @@
 export type { RedisChangeFeedOptions } from './change-feed-options.js';
 export { createRedisBackend } from './redis-backend.js';
 export { createRedisDriver } from './redis-driver.js';
-export type { RedisBackendOptions, RedisDriverOptions, RedisReconnectOptions } from './redis-options.js';
+export type {
+  IoredisClientLike,
+  RedisBackendOptions,
+  RedisDriverOptions,
+  RedisReconnectOptions,
+} from './redis-options.js';

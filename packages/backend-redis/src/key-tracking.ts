@@ -7,6 +7,15 @@ import { classifyTrackingFailure } from './tracking-refusal.js';
 export const INVALIDATION_CHANNEL = '__redis__:invalidate';
 
 /**
+ * The subscriber speaks RESP2, whichever ioredis major made `data`. ioredis 6 speaks RESP3 by default and drops
+ * RESP3's invalidation pushes, while over RESP2 they arrive as pub/sub messages; its `replyMapping` must then be
+ * `'legacy'` (a caller's ioredis 6 client may have `'resp3'`, which RESP2 refuses). ioredis 5 speaks only RESP2
+ * and ignores both options, which its types do not declare: hence a spread, which TypeScript does not check for
+ * unknown properties.
+ */
+const SUBSCRIBER_PROTOCOL = { protocol: 2, replyMapping: 'legacy' } as const;
+
+/**
  * Why a link could not be armed. `refused`: the server refused key tracking for good (an ACL, a command it
  * lacks or renamed away: see classifyTrackingFailure); the link still works without tracking.
  */
@@ -102,9 +111,7 @@ export class TrackingLink {
     this.channels = options.channels;
     this.tracking = options.tracking;
     this.#subscriber = options.data.duplicate({
-      // ioredis drops RESP3 invalidation pushes; over RESP2 they arrive as pub/sub messages.
-      protocol: 2,
-      replyMapping: 'legacy',
+      ...SUBSCRIBER_PROTOCOL,
       // The subscriber gets a new client id on each connection: it must be armed again, not just resubscribed.
       autoResubscribe: false,
       autoResendUnfulfilledCommands: false,

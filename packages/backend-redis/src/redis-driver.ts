@@ -22,12 +22,12 @@ import {
   watchKey,
   withTimeout,
 } from '@tiercache/core';
-import { Cluster } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import { Err, Ok, type Result } from 'ts-results-es';
 import { boundedIncrement } from './bounded-increment.js';
 import { RedisChangeFeed } from './change-feed.js';
 import { ANNOUNCE } from './change-message.js';
-import { masters } from './cluster-slots.js';
+import { isCluster, masters } from './cluster-slots.js';
 import { endConnection } from './connection-end.js';
 import { countMatching, deleteMatching, type ServerFigures, serverFigures } from './keyspace.js';
 import { mgetBySlot, readEntries, setPairs } from './multi-key.js';
@@ -62,7 +62,7 @@ class RedisDriver implements CacheDriver<false> {
     const { client, keyPrefix, timeoutMs, closeClient } = setup;
     this.keyPrefix = keyPrefix;
     this.#client = client;
-    this.#isCluster = client instanceof Cluster;
+    this.#isCluster = isCluster(client);
     this.#closeClient = closeClient;
     this.#timeoutMs = timeoutMs;
     this.#io = new Transport(client, { timeoutMs, needsOwnTimeout: setup.needsOwnTimeout });
@@ -78,17 +78,14 @@ class RedisDriver implements CacheDriver<false> {
   }
 
   get(key: string): Promise<string | null> {
-    const fullKey = this.keyPrefix + key;
-    return this.#io.send(() => this.#client.get(fullKey));
+    return this.#io.sendCommand('get', [this.keyPrefix + key]);
   }
 
   getMany(keys: readonly string[]): Awaitable<Array<string | null>> {
     if (keys.length === 0) return [];
     const fullKeys = keys.map((key) => this.keyPrefix + key);
-    const client = this.#client;
-    return this.#io.send(() =>
-      this.#isCluster ? mgetBySlot(client as Cluster, fullKeys) : client.mget(fullKeys),
-    );
+    if (!this.#isCluster) return this.#io.sendCommand('mget', fullKeys);
+    return this.#io.send(() => mgetBySlot(this.#client as Cluster, fullKeys));
   }
 
   getEntries(keys: readonly string[]): Awaitable<EntryReply[]> {
@@ -98,11 +95,7 @@ class RedisDriver implements CacheDriver<false> {
 
   /** Resolves to SET's 'OK', which the front drops: resolving to nothing would cost a promise step. */
   set(key: string, value: string, ttlMs: number | undefined): Promise<unknown> {
-    const fullKey = this.keyPrefix + key;
-    const client = this.#client;
-    return this.#io.send(() =>
-      ttlMs === undefined ? client.set(fullKey, value) : client.set(fullKey, value, 'PX', ttlMs),
-    );
+    return this.#io.sendCommand('set', withTtl([this.keyPrefix + key, value], ttlMs));
   }
 
   setMany(entries: ReadonlyArray<readonly [string, string]>, ttlMs: number | undefined): Promise<void> {
@@ -147,7 +140,7 @@ class RedisDriver implements CacheDriver<false> {
   ping(): Promise<void> {
     const client = this.#client;
     return this.#io.send(async () => {
-      if (client instanceof Cluster) await Promise.all(masters(client).map((node) => node.ping()));
+      if (isCluster(client)) await Promise.all(masters(client).map((node) => node.ping()));
       else await client.ping();
     });
   }
@@ -160,40 +153,40 @@ class RedisDriver implements CacheDriver<false> {
    */
   storeLoaded(entries: readonly LoadedEntry[], fence: LockGrant | null): Promise<boolean> {
     const storedAt = Date.now();
-    const client = this.#client;
-    return this.#io.send(async () => {
-      const replies = await Promise.all(
-        entries.map(({ key, value, ttlMs, graceMs }) => {
-          const fullKey = this.keyPrefix + key;
-          const graceKey = this.#companion(key, 'grace');
-          const grace = graceMs > 0 ? encodeGraceCopy(value, storedAt) : undefined;
-          const graceTtl = ttlMs === undefined ? undefined : ttlMs + graceMs;
-          if (fence === null) {
-            const writes = [
-              ttlMs === undefined ? client.set(fullKey, value) : client.set(fullKey, value, 'PX', ttlMs),
-            ];
-            if (grace !== undefined) {
-              writes.push(
-                graceTtl === undefined
-                  ? client.set(graceKey, grace)
-                  : client.set(graceKey, grace, 'PX', graceTtl),
-              );
-            }
-            return Promise.all(writes).then(() => 1);
-          }
-          const keys = [fullKey, graceKey, this.#companion(key, 'fence')];
-          const args = [
-            String(fence.fence),
-            value,
-            ttlMs ?? '',
-            grace ?? '',
-            grace === undefined ? '' : (graceTtl ?? ''),
-          ];
-          return runScript(client, STORE_LOADED, keys, args);
-        }),
-      );
-      return replies.every((reply) => Number(reply) === 1);
-    });
+    if (fence !== null) {
+      return this.#io.send(async () => {
+        const replies = await Promise.all(entries.map((entry) => this.#storeFenced(entry, fence, storedAt)));
+        return replies.every((reply) => Number(reply) === 1);
+      });
+    }
+    // One SET per key (and per grace copy), all sent in this tick: one socket write for the whole batch.
+    const writes: Array<Promise<unknown>> = [];
+    for (const { key, value, ttlMs, graceMs } of entries) {
+      const fullKey = this.keyPrefix + key;
+      writes.push(this.#io.sendCommand('set', withTtl([fullKey, value], ttlMs)));
+      if (graceMs > 0) {
+        const graceTtl = ttlMs === undefined ? undefined : ttlMs + graceMs;
+        const grace = [this.#companion(key, 'grace'), encodeGraceCopy(value, storedAt)];
+        writes.push(this.#io.sendCommand('set', withTtl(grace, graceTtl)));
+      }
+    }
+    return Promise.all(writes).then(stored);
+  }
+
+  /** One entry written by the STORE_LOADED script, which refuses a fence older than the newest it has seen. */
+  #storeFenced(entry: LoadedEntry, fence: LockGrant, storedAt: number): Promise<unknown> {
+    const { key, value, ttlMs, graceMs } = entry;
+    const keys = [this.keyPrefix + key, this.#companion(key, 'grace'), this.#companion(key, 'fence')];
+    const grace = graceMs > 0 ? encodeGraceCopy(value, storedAt) : undefined;
+    const graceTtl = ttlMs === undefined ? undefined : ttlMs + graceMs;
+    const args = [
+      String(fence.fence),
+      value,
+      ttlMs ?? '',
+      grace ?? '',
+      grace === undefined ? '' : (graceTtl ?? ''),
+    ];
+    return runScript(this.#client, STORE_LOADED, keys, args);
   }
 
   readGrace(keys: readonly string[]): Awaitable<Array<GraceCopy | null>> {
@@ -245,7 +238,7 @@ class RedisDriver implements CacheDriver<false> {
     await this.changes.close();
     if (this.#closeClient) {
       const client = this.#client;
-      if (client instanceof Cluster) await closeCluster(client, this.#timeoutMs);
+      if (isCluster(client)) await closeCluster(client, this.#timeoutMs);
       // QUIT lets in-flight replies arrive first; then the connection is ended whatever the server does.
       else await endConnection(client, this.#timeoutMs, true);
     }
@@ -286,6 +279,16 @@ async function closeCluster(client: Cluster, timeoutMs: number): Promise<void> {
   });
   client.disconnect();
   await withTimeout(ended, timeoutMs, () => undefined);
+}
+
+/** SET's arguments, with `PX` when there is a TTL. */
+function withTtl(args: Array<string | number>, ttlMs: number | undefined): Array<string | number> {
+  if (ttlMs !== undefined) args.push('PX', ttlMs);
+  return args;
+}
+
+function stored(): boolean {
+  return true;
 }
 
 /** Redis's 1/0 integer replies (UNLINK, EXISTS, PEXPIRE of one key) as a boolean. */

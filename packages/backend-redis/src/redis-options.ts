@@ -1,6 +1,7 @@
 import type { GetOrSetDefaults } from '@tiercache/core';
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { type RedisChangeFeedOptions, resolveChangeFeedOptions } from './change-feed-options.js';
+import { isCluster } from './cluster-slots.js';
 import { disconnectTimeoutFor } from './connection-end.js';
 
 export interface RedisReconnectOptions {
@@ -27,8 +28,12 @@ export interface RedisDriverOptions {
   redis?: RedisOptions;
   /** A Redis Cluster: some of its nodes, and ioredis cluster options. */
   cluster?: { nodes: ClusterNode[]; options?: ClusterOptions };
-  /** An ioredis client you created. Say who closes it with `closeClient`. */
-  client?: Redis | Cluster;
+  /**
+   * An ioredis client you created: a `Redis` (standalone or Sentinel) or a `Cluster`, of ioredis 5 (5.9 or later,
+   * the major the backend is built on) or ioredis 6. Say who closes it with `closeClient`. Its own options
+   * stand: the backend's `commandTimeout` bounds each call with a timer of its own when the client has none.
+   */
+  client?: Redis | Cluster | IoredisClientLike;
   /**
    * Required with `client`: `true` lets `close()` quit your client, `false` leaves it open for you.
    * Clients the backend creates itself are always closed by `close()`.
@@ -56,6 +61,26 @@ export interface RedisDriverOptions {
    * @default { tracking: true, heartbeatMs: 1000 }
    */
   changeFeed?: RedisChangeFeedOptions;
+}
+
+/**
+ * An ioredis `Redis` or `Cluster` that is not of the backend's own copy of ioredis 5, as the `client` option
+ * takes it: an ioredis 6 client, or an ioredis 5 client from another install. ioredis's classes have private
+ * members, so such a client is not assignable to this package's `Redis | Cluster`; this names a few members that
+ * every ioredis 5 and 6 client has, enough to keep other objects out. The backend then uses it as it uses its
+ * own ioredis 5 client, calling only what the two majors have alike.
+ */
+export interface IoredisClientLike {
+  /** `true` on a `Cluster`, `false` on a `Redis`. */
+  readonly isCluster: boolean;
+  readonly status: string;
+  readonly options: object;
+  get(key: string): Promise<string | null>;
+  mget(keys: string[]): Promise<Array<string | null>>;
+  evalsha(sha: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  duplicate(): unknown;
+  quit(): Promise<unknown>;
+  disconnect(): void;
 }
 
 /**
@@ -117,9 +142,7 @@ export function setUp(options: RedisDriverOptions): DriverSetup {
 }
 
 function commandTimeoutOf(client: Client): number | undefined {
-  return client instanceof Cluster
-    ? client.options.redisOptions?.commandTimeout
-    : client.options.commandTimeout;
+  return isCluster(client) ? client.options.redisOptions?.commandTimeout : client.options.commandTimeout;
 }
 
 /**
@@ -160,7 +183,7 @@ function connect(
         '[tiercache:redis] with `client`, say who closes it: closeClient: true lets close() quit it, false leaves it to you',
       );
     }
-    return { client: options.client, owned: false };
+    return { client: ioredisClient(options.client), owned: false };
   }
   const shared: RedisOptions = {
     commandTimeout,
@@ -209,11 +232,24 @@ function connect(
   };
 }
 
+/**
+ * The caller's client, checked to be an ioredis one. One of ioredis 6, or of another copy of ioredis 5, is typed
+ * from here on as this package's ioredis 5 client: the backend calls only what both majors have alike (the
+ * `ioredis-6` test project and tsconfig.ioredis-6.json check it on ioredis 6).
+ */
+function ioredisClient(client: Redis | Cluster | IoredisClientLike): Client {
+  const { isCluster, duplicate } = client as Partial<IoredisClientLike>;
+  if (typeof isCluster !== 'boolean' || typeof duplicate !== 'function') {
+    throw new TypeError('[tiercache:redis] client must be an ioredis Redis or Cluster (ioredis 5.9+ or 6)');
+  }
+  return client as Client;
+}
+
 type IoredisConstructorOptions = Omit<RedisOptions, 'replyMapping'>;
 
 /**
- * ioredis declares its options with `| undefined` that its own constructor rejects under
- * exactOptionalPropertyTypes; the objects are the same.
+ * ioredis 6 declares its options with `| undefined` that its own constructor rejects under
+ * exactOptionalPropertyTypes (checked by tsconfig.ioredis-6.json); the objects are the same.
  */
 function forIoredis(options: RedisOptions): IoredisConstructorOptions {
   return options as IoredisConstructorOptions;

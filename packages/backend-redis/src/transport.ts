@@ -1,6 +1,9 @@
 import { DriverError, withTimeout } from '@tiercache/core';
+import { Cluster, Redis } from 'ioredis';
+import { isCluster } from './cluster-slots.js';
 import { classify, credentialsRefusalIn, refusesCredentials } from './redis-errors.js';
 import type { Client } from './redis-options.js';
+import { CallDeadlines, TimedCommand } from './timed-command.js';
 import { WriteBatcher } from './write-batching.js';
 
 export interface TransportOptions {
@@ -23,6 +26,15 @@ export class Transport {
   readonly #timeoutMs: number;
   readonly #needsOwnTimeout: boolean;
   readonly #writes: WriteBatcher;
+  readonly #deadlines: CallDeadlines;
+  /** ioredis's own `keyPrefix` option of a caller's client, which its command methods apply. */
+  readonly #ioredisKeyPrefix: string | undefined;
+  /**
+   * Whether the client comes from the ioredis this package imports, whose commands it can make. A caller's
+   * client from another copy (ioredis 6 under a backend on ioredis 5) takes only its own: it is sent
+   * `client.call(…)`, timed by its own commandTimeout or our timer.
+   */
+  readonly #takesOurCommands: boolean;
   /** Settles when the client is first ready, or earlier, when Redis refuses the credentials. */
   readonly #firstReady: Promise<void>;
   #stopWaiting: () => void = () => {};
@@ -50,6 +62,9 @@ export class Transport {
     this.#timeoutMs = options.timeoutMs;
     this.#needsOwnTimeout = options.needsOwnTimeout;
     this.#writes = new WriteBatcher(client);
+    this.#deadlines = new CallDeadlines(!isCluster(client));
+    this.#ioredisKeyPrefix = client.options.keyPrefix || undefined;
+    this.#takesOurCommands = client instanceof Redis || client instanceof Cluster;
     this.#everReady = client.status === 'ready';
     // Also keeps an 'error' event of the client from becoming an uncaught exception.
     client.on('error', this.#onError);
@@ -74,6 +89,21 @@ export class Transport {
       return exchange();
     }
     return this.#sendWhenAvailable(exchange);
+  }
+
+  /**
+   * Sends one command of the hot path (see {@link TimedCommand}): as {@link send}, with the command's timeout
+   * kept by one timer for all of them.
+   */
+  sendCommand<R>(name: string, args: Array<string | number>): Promise<R> {
+    if (!this.#takesOurCommands) return this.send(() => this.#client.call(name, ...args) as Promise<R>);
+    const command = new TimedCommand(name, args, this.#deadlines, this.#ioredisKeyPrefix);
+    if (!this.#closed && this.#client.status === 'ready') {
+      this.#writes.hold();
+      if (this.#needsOwnTimeout) command.setTimeout(this.#timeoutMs);
+      return this.#client.sendCommand(command) as Promise<R>;
+    }
+    return this.#sendWhenAvailable(() => this.#client.sendCommand(command) as Promise<R>);
   }
 
   /** Refuses every exchange from now on with `CLOSED`. */

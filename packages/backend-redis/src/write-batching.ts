@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { Cluster, type Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { isCluster } from './cluster-slots.js';
 
 /**
  * Sends the commands that calls start in one turn of the event loop as one socket write.
@@ -26,7 +27,7 @@ export class WriteBatcher {
     if (this.#holding) return;
     this.#holding = true;
     const client = this.#client;
-    if (client instanceof Cluster) {
+    if (isCluster(client)) {
       // Replicas receive commands only when the client reads from them (scaleReads); masters always.
       const role = client.options.scaleReads === 'master' ? 'master' : 'all';
       for (const node of client.nodes(role)) this.#cork(node.stream);

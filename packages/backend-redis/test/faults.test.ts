@@ -76,6 +76,24 @@ describe('a hung server (SIGSTOP)', () => {
     expect((await cache.get('k')).unwrap()).toMatch(/^[vx]$/);
   });
 
+  it('times out each call at its own deadline: calls sent later do not fail with the earlier ones', async () => {
+    const cache = backend();
+    expect(codeOf(await cache.set('k', 'v'))).toBe('OK');
+    server.pause();
+    const timedGet = () => timed(() => cache.get('k'));
+    const first = [timedGet(), timedGet()];
+    await new Promise((resolve) => setTimeout(resolve, TIMEOUT_MS / 2));
+    const second = [timedGet(), cache.set('k', 'x').then((result) => [result, 0] as const), timedGet()];
+    const answers = await Promise.all([...first, ...second]);
+    expect(answers.map(([result]) => codeOf(result))).toEqual(Array(5).fill('TIMEOUT'));
+    for (const [, elapsed] of answers.filter(([, elapsed]) => elapsed > 0)) {
+      // Never before its own deadline (a timer may be a millisecond early against performance.now()).
+      expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 2);
+      expect(elapsed).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+    }
+    server.resume();
+  });
+
   it('bounds calls on a client the caller made without a commandTimeout of its own', async () => {
     const client = new Redis(server.url);
     const cache = createRedisBackend({ client, closeClient: true, commandTimeout: TIMEOUT_MS });
@@ -191,6 +209,11 @@ describe('client ownership', () => {
     expect(() => createRedisBackend({ url: server.url, redis: {} })).toThrow(/got url, redis/);
     const client = new Redis(server.url, { lazyConnect: true });
     expect(() => createRedisBackend({ client })).toThrow(/closeClient: true lets close\(\) quit it/);
+    // A client of another library (node-redis, say) is refused here, not at its first call.
+    const notIoredis = { get: async () => null } as unknown as Redis;
+    expect(() => createRedisBackend({ client: notIoredis, closeClient: true })).toThrow(
+      /client must be an ioredis Redis or Cluster/,
+    );
     expect(() => createRedisBackend({ url: 'http://x' })).toThrow(/redis:\/\/ or rediss:\/\//);
     expect(() => createRedisBackend({ url: server.url, commandTimeout: 0 })).toThrow(/commandTimeout/);
     client.disconnect();

@@ -62,6 +62,8 @@ export class TieredDriver implements CacheDriver<false> {
   /** A tiered cache hears L2's feed itself; it offers none of its own. */
   readonly changes = null;
   readonly #l1: LocalDriver;
+  /** L1's own peek, called straight from ours: one call less on every L1 hit than L1's get. */
+  readonly #peekL1: (key: string) => string | undefined;
   readonly #l2: CacheDriver;
   readonly #l1TtlMs: number;
   readonly #breaker: CircuitBreaker;
@@ -83,6 +85,13 @@ export class TieredDriver implements CacheDriver<false> {
 
   constructor(setup: TieredDriverSetup) {
     this.#l1 = setup.l1;
+    const { l1 } = setup;
+    this.#peekL1 =
+      l1.peek ??
+      ((key) => {
+        const local = l1.get(key);
+        return typeof local === 'string' ? local : undefined;
+      });
     this.#l2 = setup.l2;
     this.keyPrefix = setup.l2.keyPrefix;
     this.#l1TtlMs = setup.l1TtlMs;
@@ -119,9 +128,8 @@ export class TieredDriver implements CacheDriver<false> {
   /** The L1 hit path: answered at once, nothing allocated; nothing while L1 is untrusted. */
   readonly peek = (key: string): string | undefined => {
     if (this.#untrusted) return undefined;
-    const local = this.#l1.get(key);
-    if (typeof local !== 'string') return undefined;
-    this.#l1Hits++;
+    const local = this.#peekL1(key);
+    if (local !== undefined) this.#l1Hits++;
     return local;
   };
 

@@ -71,7 +71,8 @@ export function readKeys(backend: string, operation: OperationName, keys: unknow
       }
       distinct.add(key);
     }
-    return [...distinct];
+    // A copy either way: the caller may change its array while the call is out.
+    return distinct.size === length ? (keys.slice() as string[]) : [...distinct];
   } catch (cause) {
     return unreadable(backend, operation, 'keys', cause);
   }

@@ -31,7 +31,7 @@ import { type Awaitable, type CacheDriver, DriverError, type StaleCopy } from '.
 import { DriverCalls } from './driver-calls.js';
 import { type Codec, JSON_TEXT, TEXT } from './get-or-set/codecs.js';
 import { Flights } from './get-or-set/flights.js';
-import { defaultLoadPolicy } from './get-or-set/load-policy.js';
+import { defaultLoadPolicy, type LoadPolicy } from './get-or-set/load-policy.js';
 import { LoadThrough } from './get-or-set/load-through.js';
 import { decodeJson, encodeJson } from './json.js';
 import { type CacheLogger, silentLogger } from './logger.js';
@@ -110,7 +110,14 @@ class Cache implements CacheBackend {
       this.#lookups.hits++;
       return Promise.resolve(new Ok(held));
     }
-    const peeked = held === undefined;
+    return this.#getElsewhere(key, started, held === undefined);
+  }
+
+  /**
+   * get's every answer but an unobserved hit: kept out of `get`, so that what V8 inlines into a caller's loop is
+   * the hit path alone. `peeked`: a local driver's peek just found nothing.
+   */
+  #getElsewhere(key: string, started: number, peeked: boolean): CacheResult<string | null> {
     const refused = this.#refuseKey('get', key);
     if (refused) return this.#calls.refused(refused, started);
     // A local driver that was just peeked at would answer the same miss again.
@@ -285,7 +292,19 @@ class Cache implements CacheBackend {
     if (typeof held === 'string') {
       return Promise.resolve(this.#loads.held(operation, key, held, loader, policy, codec));
     }
-    const peeked = held === undefined;
+    return this.#loadElsewhere(operation, key, loader, policy, codec, started, held === undefined);
+  }
+
+  /** getOrSet's every answer but an unobserved hit, kept out of #getOrSet as get keeps #getElsewhere. */
+  #loadElsewhere<T>(
+    operation: OperationName,
+    key: string,
+    loader: () => unknown,
+    policy: LoadPolicy,
+    codec: Codec<T>,
+    started: number,
+    peeked: boolean,
+  ): CacheResult<T> {
     const refused = this.#refuseKey(operation, key);
     if (refused) return this.#calls.refused(refused, started);
     // A local driver that was just peeked at would answer the same miss: go straight to the load.

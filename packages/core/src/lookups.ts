@@ -89,11 +89,13 @@ export class Lookups {
     for (let i = 0; i < keys.length; i++) {
       const answer = values[i] ?? null;
       let value: Fresh<T> | null;
-      if (answer instanceof DriverError) value = null;
+      // Plain text first: what nearly every answer of a getMany is.
+      if (typeof answer === 'string' || answer === null) value = answer as Fresh<T> | null;
+      else if (answer instanceof DriverError) value = null;
       else if (answer instanceof StaleCopy) {
         stale++;
         value = answer.value as Fresh<T>;
-      } else value = answer as Fresh<T> | null;
+      } else value = answer as Fresh<T>;
       if (value !== null) hits++;
       found.set(keys[i] as string, value);
     }

@@ -15,6 +15,11 @@ export interface LoadPolicy {
   /** 0 for none. */
   refreshAhead: number;
   jitter: number;
+  /**
+   * The last policy made from this one with only a TTL of a call's own (see withTtl): kept here rather than in
+   * a WeakMap, so that a getOrSet hit with `{ ttl }` finds it with one property read.
+   */
+  withCallTtl: LoadPolicy | undefined;
 }
 
 const DEFAULT_GRACE_BACKOFF_MS = 5_000;
@@ -96,6 +101,7 @@ export function readLoadPolicy(
     lockTtlMs: lockTtlMs as number | undefined,
     refreshAhead: ahead as number,
     jitter: spread as number,
+    withCallTtl: undefined,
   };
   if (
     policy.softTimeoutMs !== undefined &&
@@ -112,18 +118,15 @@ export function readLoadPolicy(
   return policy;
 }
 
-/** The last policy made from `defaults` with only a TTL of the call's own, per cache (see withTtl). */
-const ttlPolicies = new WeakMap<LoadPolicy, LoadPolicy>();
-
 /**
  * `defaults` with the call's TTL, the common case (`{ ttl: 60 }` on every call): the same object again while
  * the TTL is the same, so a getOrSet hit allocates no policy.
  */
 function withTtl(defaults: LoadPolicy, ttl: number): LoadPolicy {
-  const last = ttlPolicies.get(defaults);
-  if (last?.ttl === ttl) return last;
-  const policy = { ...defaults, ttl };
-  ttlPolicies.set(defaults, policy);
+  const last = defaults.withCallTtl;
+  if (last !== undefined && last.ttl === ttl) return last;
+  const policy = { ...defaults, ttl, withCallTtl: undefined };
+  defaults.withCallTtl = policy;
   return policy;
 }
 
@@ -179,6 +182,7 @@ export function defaultLoadPolicy(backend: string, defaults: unknown): LoadPolic
     lockTtlMs: undefined,
     refreshAhead: 0,
     jitter: 0,
+    withCallTtl: undefined,
   };
   if (defaults === undefined) return none;
   if (defaults !== null && typeof defaults === 'object' && 'ttl' in defaults) {

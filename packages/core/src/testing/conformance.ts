@@ -19,7 +19,7 @@ import { backendFixture } from './helpers.js';
 
 /**
  * Optional capabilities a backend declares to the conformance suite. The tests of a capability run only where
- * it is declared; elsewhere vitest shows them as skipped.
+ * it is declared; elsewhere a test checks that the backend indeed lacks it.
  */
 export interface ConformanceCapabilities {
   /**

@@ -1,0 +1,50 @@
+import type { Metrics, Verdict } from './scenario.js';
+
+/*
+ * The one rule by which every verdict of the bench is met or not. A figure is the median over passes (one
+ * process each), and `spread` says how far one process's figure wandered: (max − min) / median. A figure whose
+ * spread is wider than its margin over the target could have landed on either side of it, so it is not met.
+ */
+
+/**
+ * Spread of the chart metric over passes, (max − min) / median: how far one process's figure may wander. Only
+ * with two passes or more.
+ */
+export const SPREAD_KEY = 'passSpread';
+
+export type Target = NonNullable<Verdict['target']>;
+
+/** How far a subject's chart figure wandered over the passes, or undefined after one pass. */
+export function spreadOf(metrics: Metrics | undefined): number | undefined {
+  return metrics?.[SPREAD_KEY];
+}
+
+/**
+ * Judges `value` against `target`. `margin` is how far past the target the value is, as a share of the value
+ * itself (value 1.2 against ≥ 1: 0.167; negative: short of it), the same unit as a spread, which is a share of
+ * its median: so "met" means the value, moved by its spread towards the target, still clears it. `spreads` are
+ * those of the figures `value` was computed from (both, for a ratio of two medians, which wanders with each):
+ * the widest is the one the margin must beat. After one pass there is no spread, and the margin alone decides.
+ * `holds` is any further condition of the verdict (every get answered, say): without it, not met.
+ */
+export function judge(
+  value: number,
+  target: Target,
+  spreads: ReadonlyArray<number | undefined>,
+  holds = true,
+): Required<Pick<Verdict, 'target' | 'met' | 'margin'>> & Pick<Verdict, 'spread'> {
+  const margin = (target.op === '>=' ? value - target.value : target.value - value) / value;
+  const known = spreads.filter((spread): spread is number => spread !== undefined);
+  const spread = known.length === 0 ? undefined : Math.max(...known);
+  const met = holds && margin >= 0 && (spread === undefined || margin > spread);
+  return spread === undefined ? { target, met, margin } : { target, met, margin, spread };
+}
+
+/** `412.3 k ops/s (spread 6.1%)`: a figure as a verdict's detail prints it, with how far it wandered. */
+export function withSpread(figure: string, spread: number | undefined): string {
+  return spread === undefined ? figure : `${figure} (spread ${percent(spread)})`;
+}
+
+export function percent(fraction: number): string {
+  return `${(fraction * 100).toFixed(1)}%`;
+}
