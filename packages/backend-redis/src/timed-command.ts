@@ -45,6 +45,8 @@ export class CallDeadlines {
 
   /** A command answered: drop the answered calls at the front of the queue. */
   answered(command: TimedCommand): void {
+    // The late reply of a call that timed out: it left the queue then, and must not take the calls after it.
+    if (command.answered) return;
     command.answered = true;
     const queue = this.#queue;
     // V8 shifts an array by moving its start, not by copying it.
