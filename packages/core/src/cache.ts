@@ -31,7 +31,7 @@ import { type Awaitable, type CacheDriver, DriverError, type StaleCopy } from '.
 import { DriverCalls } from './driver-calls.js';
 import { type Codec, JSON_TEXT, TEXT } from './get-or-set/codecs.js';
 import { Flights } from './get-or-set/flights.js';
-import { defaultLoadPolicy, type LoadPolicy } from './get-or-set/load-policy.js';
+import { LoadPolicies } from './get-or-set/load-policy.js';
 import { LoadThrough } from './get-or-set/load-through.js';
 import { decodeJson, encodeJson } from './json.js';
 import { type CacheLogger, silentLogger } from './logger.js';
@@ -74,6 +74,7 @@ class Cache implements CacheBackend {
   readonly #defaultTtlMs: number | undefined;
   readonly #operations = createOperationCounts();
   readonly #loads: LoadThrough;
+  readonly #policies: LoadPolicies;
   readonly #flights: Flights;
   readonly #lookups: Lookups;
   readonly #calls: DriverCalls;
@@ -91,14 +92,10 @@ class Cache implements CacheBackend {
     this.#defaultTtlMs = options.defaultTtl === undefined ? undefined : toMilliseconds(options.defaultTtl);
     this.#lookups = new Lookups(driver.name);
     this.#calls = new DriverCalls(driver, this.#lookups);
+    this.#policies = new LoadPolicies(driver.name, options.getOrSet);
     this.#flights = new Flights(driver, options.logger ?? silentLogger, options.clock ?? Date);
-    this.#loads = new LoadThrough(
-      driver,
-      this.#lookups,
-      this.#calls,
-      this.#flights,
-      defaultLoadPolicy(driver.name, options.getOrSet),
-      (ttl) => this.#ttlMs(ttl),
+    this.#loads = new LoadThrough(driver, this.#lookups, this.#calls, this.#flights, (ttl) =>
+      this.#ttlMs(ttl),
     );
   }
 
@@ -106,10 +103,7 @@ class Cache implements CacheBackend {
     this.#operations.get++;
     const started = observationStart();
     const held = this.#held(key, started);
-    if (typeof held === 'string') {
-      this.#lookups.hits++;
-      return Promise.resolve(new Ok(held));
-    }
+    if (typeof held === 'string') return this.#heldAnswer(held);
     return this.#getElsewhere(key, started, held === undefined);
   }
 
@@ -252,12 +246,26 @@ class Cache implements CacheBackend {
     options?: GetOrSetOptions,
   ): CacheResult<string> {
     this.#operations.getOrSet++;
-    return this.#getOrSet('getOrSet', key, loader, options, TEXT);
+    const started = observationStart();
+    // A hit whose options are none or those of a call before is answered as get answers its hit: the options
+    // are compared with the last ones read (they must still answer Err when wrong), not read anew.
+    const policy = this.#policies.known(loader, options);
+    const held = policy === undefined || policy.refreshAhead !== 0 ? null : this.#held(key, started);
+    if (typeof held === 'string') return this.#heldAnswer(held);
+    return this.#getOrSet('getOrSet', key, loader, options, TEXT, started, held);
   }
 
   getOrSetJson<T>(key: string, loader: () => T | Promise<T>, options?: GetOrSetOptions): CacheResult<T> {
     this.#operations.getOrSetJson++;
-    return this.#getOrSet('getOrSetJson', key, loader, options, JSON_TEXT as Codec<T>);
+    return this.#getOrSet(
+      'getOrSetJson',
+      key,
+      loader,
+      options,
+      JSON_TEXT as Codec<T>,
+      observationStart(),
+      null,
+    );
   }
 
   getOrSetMany(
@@ -278,39 +286,30 @@ class Cache implements CacheBackend {
     return this.#getOrSetMany('getOrSetManyJson', keys, loadMany, options, JSON_TEXT as Codec<T>);
   }
 
+  /**
+   * getOrSet's every answer but the hit getOrSet answers itself. `held`: what getOrSet peeked (see #held), or
+   * `null` when it did not.
+   */
   #getOrSet<T>(
     operation: OperationName,
     key: string,
     loader: () => unknown,
     options: GetOrSetOptions | undefined,
     codec: Codec<T>,
-  ): CacheResult<T> {
-    const started = observationStart();
-    const policy = this.#loads.policy(operation, key, loader, options);
-    if (policy instanceof CacheError) return this.#calls.refused(policy, started);
-    const held = this.#held(key, started);
-    if (typeof held === 'string') {
-      return Promise.resolve(this.#loads.held(operation, key, held, loader, policy, codec));
-    }
-    return this.#loadElsewhere(operation, key, loader, policy, codec, started, held === undefined);
-  }
-
-  /** getOrSet's every answer but an unobserved hit, kept out of #getOrSet as get keeps #getElsewhere. */
-  #loadElsewhere<T>(
-    operation: OperationName,
-    key: string,
-    loader: () => unknown,
-    policy: LoadPolicy,
-    codec: Codec<T>,
     started: number,
-    peeked: boolean,
+    held: string | undefined | null,
   ): CacheResult<T> {
+    const policy = this.#policies.read(operation, key, loader, options);
+    if (policy instanceof CacheError) return this.#calls.refused(policy, started);
+    const peeked = held === null ? this.#held(key, started) : held;
+    if (typeof peeked === 'string') {
+      return Promise.resolve(this.#loads.held(operation, key, peeked, loader, policy, codec));
+    }
     const refused = this.#refuseKey(operation, key);
     if (refused) return this.#calls.refused(refused, started);
     // A local driver that was just peeked at would answer the same miss: go straight to the load.
-    return Promise.resolve(
-      this.#loads.one(operation, key, loader, policy, codec, started, peeked && this.#driver.local),
-    );
+    const missed = peeked === undefined && this.#driver.local;
+    return Promise.resolve(this.#loads.one(operation, key, loader, policy, codec, started, missed));
   }
 
   #getOrSetMany<T>(
@@ -323,7 +322,7 @@ class Cache implements CacheBackend {
     const started = observationStart();
     const policy = this.#closed
       ? closedError(this.name, operation)
-      : this.#loads.policy(operation, undefined, loadMany, options);
+      : this.#policies.read(operation, undefined, loadMany, options);
     if (policy instanceof CacheError) return this.#calls.refused(policy, started);
     return this.#loads.many(operation, keys, loadMany, policy, codec, started);
   }
@@ -406,6 +405,12 @@ class Cache implements CacheBackend {
     } catch {
       return null;
     }
+  }
+
+  /** The answer of a hit found by #held: get's, and getOrSet's when there is nothing else to do on a hit. */
+  #heldAnswer(value: string): CacheResult<string> {
+    this.#lookups.hits++;
+    return Promise.resolve(new Ok(value));
   }
 
   /** getMany and getEntries: distinct keys read in one driver call, answered by key in the order asked. */

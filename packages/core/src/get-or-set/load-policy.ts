@@ -15,11 +15,18 @@ export interface LoadPolicy {
   /** 0 for none. */
   refreshAhead: number;
   jitter: number;
-  /**
-   * The last policy made from this one with only a TTL of a call's own (see withTtl): kept here rather than in
-   * a WeakMap, so that a getOrSet hit with `{ ttl }` finds it with one property read.
-   */
-  withCallTtl: LoadPolicy | undefined;
+}
+
+/** getOrSet's options as a call gave them, read once each and not yet checked. */
+interface OptionFields {
+  ttl: unknown;
+  grace: unknown;
+  graceBackoff: unknown;
+  softTimeout: unknown;
+  hardTimeout: unknown;
+  lock: unknown;
+  refreshAhead: unknown;
+  jitter: unknown;
 }
 
 const DEFAULT_GRACE_BACKOFF_MS = 5_000;
@@ -28,33 +35,109 @@ const DEFAULT_LOCK_TTL_MS = 5_000;
 const MAX_SECONDS = 365 * 24 * 3600;
 
 /**
- * Reads getOrSet's options over the cache's defaults, whatever a plain-JS caller passes: a value of the wrong
- * kind, a negative or non-finite number, a soft timeout past the hard one, options that are not an object or
- * whose reading throws are refused with an `INVALID_ARGUMENT` naming the option.
+ * The loader and options of each getOrSet call, checked and turned into a {@link LoadPolicy}, whatever a plain-JS
+ * caller passes: a loader that is not a function, options that are not an object or whose reading throws, a
+ * value of the wrong kind, a negative or non-finite number, a soft timeout past the hard one are refused with an
+ * `INVALID_ARGUMENT` naming the option.
  */
-export function readLoadPolicy(
+export class LoadPolicies {
+  /** The policy of a call that gives no options: the cache's `getOrSet` defaults. */
+  readonly defaults: LoadPolicy;
+  readonly #backend: string;
+  /**
+   * The options last read and the policy they made. Most calls give the same options again, often as a new
+   * literal each time (`{ ttl: 60 }`): such a call then reads the fields and compares them, and checks nothing.
+   * The fields are compared by value, so options changed in place are read anew.
+   */
+  #lastFields: OptionFields | undefined;
+  #lastPolicy: LoadPolicy;
+
+  /** `cacheDefaults`: the cache's `getOrSet` option; throws, saying what is wrong, when it is not valid. */
+  constructor(backend: string, cacheDefaults: unknown) {
+    this.#backend = backend;
+    this.defaults = readDefaults(backend, cacheDefaults);
+    this.#lastPolicy = this.defaults;
+  }
+
+  read(
+    operation: OperationName,
+    key: string | undefined,
+    loader: unknown,
+    options: unknown,
+  ): LoadPolicy | CacheError {
+    return this.known(loader, options) ?? this.#readAnew(operation, key, loader, options);
+  }
+
+  /**
+   * The policy of a call whose loader is a function and whose options are none or the same as the last ones
+   * read, found with no checks to make; `undefined` for any other call, which `read` then checks.
+   */
+  known(loader: unknown, options: unknown): LoadPolicy | undefined {
+    if (typeof loader !== 'function') return undefined;
+    if (options === undefined) return this.defaults;
+    return this.#givenLastTime(options) ? this.#lastPolicy : undefined;
+  }
+
+  #givenLastTime(options: unknown): boolean {
+    const last = this.#lastFields;
+    if (last === undefined || typeof options !== 'object' || options === null || Array.isArray(options)) {
+      return false;
+    }
+    try {
+      const given = options as GetOrSetOptions;
+      return (
+        given.ttl === last.ttl &&
+        given.grace === last.grace &&
+        given.graceBackoff === last.graceBackoff &&
+        given.softTimeout === last.softTimeout &&
+        given.hardTimeout === last.hardTimeout &&
+        given.lock === last.lock &&
+        given.refreshAhead === last.refreshAhead &&
+        given.jitter === last.jitter
+      );
+    } catch {
+      // A getter that throws: the full read says so.
+      return false;
+    }
+  }
+
+  #readAnew(
+    operation: OperationName,
+    key: string | undefined,
+    loader: unknown,
+    options: unknown,
+  ): LoadPolicy | CacheError {
+    const backend = this.#backend;
+    if (typeof loader !== 'function') {
+      return invalid(backend, operation, key, `loader must be a function, got ${describe(loader)}`);
+    }
+    const fields = readFields(backend, operation, key, options);
+    if (fields instanceof CacheError) return fields;
+    const policy = policyOf(backend, operation, key, fields, this.defaults);
+    // `lock: { ttl }` is compared by identity above, which would miss a change of its ttl: not remembered.
+    if (!(policy instanceof CacheError) && typeof fields.lock !== 'object') {
+      this.#lastFields = fields;
+      this.#lastPolicy = policy;
+    }
+    return policy;
+  }
+}
+
+/** The option fields of `options`, each read once; `undefined` options read as none given. */
+function readFields(
   backend: string,
   operation: OperationName,
   key: string | undefined,
   options: unknown,
-  defaults: LoadPolicy,
-): LoadPolicy | CacheError {
-  if (options === undefined) return defaults;
+): OptionFields | CacheError {
+  if (options === undefined) return NO_FIELDS;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     return invalid(backend, operation, key, `options must be an object, got ${describe(options)}`);
   }
-  // Read once each, straight into locals: a getOrSet hit with options pays for these reads and one object.
-  let ttl: unknown;
-  let grace: unknown;
-  let graceBackoff: unknown;
-  let softTimeout: unknown;
-  let hardTimeout: unknown;
-  let lock: unknown;
-  let refreshAhead: unknown;
-  let jitter: unknown;
   try {
-    ({ ttl, grace, graceBackoff, softTimeout, hardTimeout, lock, refreshAhead, jitter } =
-      options as GetOrSetOptions);
+    const { ttl, grace, graceBackoff, softTimeout, hardTimeout, lock, refreshAhead, jitter } =
+      options as GetOrSetOptions;
+    return { ttl, grace, graceBackoff, softTimeout, hardTimeout, lock, refreshAhead, jitter };
   } catch (cause) {
     return new CacheError({
       code: 'INVALID_ARGUMENT',
@@ -65,17 +148,30 @@ export function readLoadPolicy(
       cause,
     });
   }
+}
+
+const NO_FIELDS: OptionFields = {
+  ttl: undefined,
+  grace: undefined,
+  graceBackoff: undefined,
+  softTimeout: undefined,
+  hardTimeout: undefined,
+  lock: undefined,
+  refreshAhead: undefined,
+  jitter: undefined,
+};
+
+/** The policy the fields make over `defaults`, or the first thing wrong with them. */
+function policyOf(
+  backend: string,
+  operation: OperationName,
+  key: string | undefined,
+  fields: OptionFields,
+  defaults: LoadPolicy,
+): LoadPolicy | CacheError {
+  const { ttl, grace, graceBackoff, softTimeout, hardTimeout, lock, refreshAhead, jitter } = fields;
   const ttlError = checkTtl(backend, operation, key, ttl);
   if (ttlError) return ttlError;
-  const ttlOnly =
-    grace === undefined &&
-    graceBackoff === undefined &&
-    softTimeout === undefined &&
-    hardTimeout === undefined &&
-    lock === undefined &&
-    refreshAhead === undefined &&
-    jitter === undefined;
-  if (ttlOnly) return ttl === undefined ? defaults : withTtl(defaults, ttl as number);
   const graceMs = readSeconds('grace', grace, defaults.graceMs);
   const graceBackoffMs = readSeconds('graceBackoff', graceBackoff, defaults.graceBackoffMs);
   const softTimeoutMs = readSeconds('softTimeout', softTimeout, defaults.softTimeoutMs);
@@ -101,7 +197,6 @@ export function readLoadPolicy(
     lockTtlMs: lockTtlMs as number | undefined,
     refreshAhead: ahead as number,
     jitter: spread as number,
-    withCallTtl: undefined,
   };
   if (
     policy.softTimeoutMs !== undefined &&
@@ -115,18 +210,6 @@ export function readLoadPolicy(
       `softTimeout (${policy.softTimeoutMs / 1000} s) must not be longer than hardTimeout (${policy.hardTimeoutMs / 1000} s)`,
     );
   }
-  return policy;
-}
-
-/**
- * `defaults` with the call's TTL, the common case (`{ ttl: 60 }` on every call): the same object again while
- * the TTL is the same, so a getOrSet hit allocates no policy.
- */
-function withTtl(defaults: LoadPolicy, ttl: number): LoadPolicy {
-  const last = defaults.withCallTtl;
-  if (last !== undefined && last.ttl === ttl) return last;
-  const policy = { ...defaults, ttl, withCallTtl: undefined };
-  defaults.withCallTtl = policy;
   return policy;
 }
 
@@ -172,7 +255,7 @@ function readLock(lock: unknown): number | undefined | Error {
 }
 
 /** The policy a cache applies when a call gives no options: its `getOrSet` defaults, checked once. */
-export function defaultLoadPolicy(backend: string, defaults: unknown): LoadPolicy {
+function readDefaults(backend: string, defaults: unknown): LoadPolicy {
   const none: LoadPolicy = {
     ttl: undefined,
     graceMs: 0,
@@ -182,7 +265,6 @@ export function defaultLoadPolicy(backend: string, defaults: unknown): LoadPolic
     lockTtlMs: undefined,
     refreshAhead: 0,
     jitter: 0,
-    withCallTtl: undefined,
   };
   if (defaults === undefined) return none;
   if (defaults !== null && typeof defaults === 'object' && 'ttl' in defaults) {
@@ -190,7 +272,9 @@ export function defaultLoadPolicy(backend: string, defaults: unknown): LoadPolic
       `[tiercache:${backend}] the getOrSet option takes no ttl: give the cache's TTL as defaultTtl`,
     );
   }
-  const policy = readLoadPolicy(backend, 'getOrSet', undefined, defaults, none);
+  const fields = readFields(backend, 'getOrSet', undefined, defaults);
+  const policy =
+    fields instanceof CacheError ? fields : policyOf(backend, 'getOrSet', undefined, fields, none);
   if (policy instanceof CacheError) {
     throw new RangeError(`${policy.message} (the cache's getOrSet option)`);
   }

@@ -1,5 +1,5 @@
 import { Err, Ok, type Result } from 'ts-results-es';
-import { describe, invalid, readKeys } from '../arguments.js';
+import { describe, readKeys } from '../arguments.js';
 import type { CacheResult, OperationName } from '../cache-backend.js';
 import { CacheError, errorMessage } from '../cache-error.js';
 import { type Awaitable, type CacheDriver, StaleCopy, toCacheError } from '../driver.js';
@@ -8,7 +8,7 @@ import type { Lookups } from '../lookups.js';
 import { publishOperation } from '../observability.js';
 import type { Codec } from './codecs.js';
 import { callLoader, type Flights, type Landed, type LoadedText, type Outcome } from './flights.js';
-import { type LoadPolicy, readLoadPolicy } from './load-policy.js';
+import type { LoadPolicy } from './load-policy.js';
 
 type Loaded = Result<LoadedText, CacheError>;
 
@@ -22,7 +22,6 @@ export class LoadThrough {
   readonly #lookups: Lookups;
   readonly #calls: DriverCalls;
   readonly #flights: Flights;
-  readonly #defaults: LoadPolicy;
   readonly #ttlMs: (ttl: number | undefined) => number | undefined;
 
   constructor(
@@ -30,28 +29,13 @@ export class LoadThrough {
     lookups: Lookups,
     calls: DriverCalls,
     flights: Flights,
-    defaults: LoadPolicy,
     ttlMs: (ttl: number | undefined) => number | undefined,
   ) {
     this.#driver = driver;
     this.#lookups = lookups;
     this.#calls = calls;
     this.#flights = flights;
-    this.#defaults = defaults;
     this.#ttlMs = ttlMs;
-  }
-
-  /** The loader and options of a call, or why they are refused. */
-  policy(
-    operation: OperationName,
-    key: string | undefined,
-    loader: unknown,
-    options: unknown,
-  ): LoadPolicy | CacheError {
-    if (typeof loader !== 'function') {
-      return invalid(this.#driver.name, operation, key, `loader must be a function, got ${describe(loader)}`);
-    }
-    return readLoadPolicy(this.#driver.name, operation, key, options, this.#defaults);
   }
 
   /** A hit the front found by peeking: answered, and a reload started when it is due for refresh ahead. */
