@@ -65,7 +65,7 @@ class RedisDriver implements CacheDriver<false> {
     this.#isCluster = isCluster(client);
     this.#closeClient = closeClient;
     this.#timeoutMs = timeoutMs;
-    this.#io = new Transport(client, { timeoutMs, needsOwnTimeout: setup.needsOwnTimeout });
+    this.#io = new Transport(client, { timeoutMs, needsOwnTimeout: setup.needsOwnTimeout, keyPrefix });
     this.changes = new RedisChangeFeed({
       client,
       keyPrefix,
@@ -78,13 +78,13 @@ class RedisDriver implements CacheDriver<false> {
   }
 
   get(key: string): Promise<string | null> {
-    return this.#io.sendCommand('get', [this.keyPrefix + key]);
+    return this.#io.sendCommand('get', [key], 1);
   }
 
   getMany(keys: readonly string[]): Awaitable<Array<string | null>> {
     if (keys.length === 0) return [];
+    if (!this.#isCluster) return this.#io.sendCommand('mget', keys, keys.length);
     const fullKeys = keys.map((key) => this.keyPrefix + key);
-    if (!this.#isCluster) return this.#io.sendCommand('mget', fullKeys);
     return this.#io.send(() => mgetBySlot(this.#client as Cluster, fullKeys));
   }
 
@@ -95,7 +95,7 @@ class RedisDriver implements CacheDriver<false> {
 
   /** Resolves to SET's 'OK', which the front drops: resolving to nothing would cost a promise step. */
   set(key: string, value: string, ttlMs: number | undefined): Promise<unknown> {
-    return this.#io.sendCommand('set', withTtl([this.keyPrefix + key, value], ttlMs));
+    return this.#io.sendCommand('set', withTtl([key, value], ttlMs), 1);
   }
 
   setMany(entries: ReadonlyArray<readonly [string, string]>, ttlMs: number | undefined): Promise<void> {
@@ -162,12 +162,13 @@ class RedisDriver implements CacheDriver<false> {
     // One SET per key (and per grace copy), all sent in this tick: one socket write for the whole batch.
     const writes: Array<Promise<unknown>> = [];
     for (const { key, value, ttlMs, graceMs } of entries) {
-      const fullKey = this.keyPrefix + key;
-      writes.push(this.#io.sendCommand('set', withTtl([fullKey, value], ttlMs)));
+      writes.push(this.#io.sendCommand('set', withTtl([key, value], ttlMs), 1));
       if (graceMs > 0) {
         const graceTtl = ttlMs === undefined ? undefined : ttlMs + graceMs;
-        const grace = [this.#companion(key, 'grace'), encodeGraceCopy(value, storedAt)];
-        writes.push(this.#io.sendCommand('set', withTtl(grace, graceTtl)));
+        // The companion's name after the prefix, which the transport adds as it adds it to the value's key.
+        const graceKey = this.#companion(key, 'grace').slice(this.keyPrefix.length);
+        const grace = [graceKey, encodeGraceCopy(value, storedAt)];
+        writes.push(this.#io.sendCommand('set', withTtl(grace, graceTtl), 1));
       }
     }
     return Promise.all(writes).then(stored);

@@ -93,11 +93,55 @@ export class TimedCommand extends Command {
   deadline = 0;
   answered = false;
   readonly #deadlines: CallDeadlines;
+  readonly #keyPrefix: KeyPrefix | undefined;
+  readonly #keyCount: number;
   #timed = false;
 
-  constructor(name: string, args: Array<string | number>, deadlines: CallDeadlines, keyPrefix?: string) {
-    super(name, args, keyPrefix === undefined ? UTF8 : { replyEncoding: 'utf8', keyPrefix });
+  /**
+   * `ioredisKeyPrefix`: a caller's client's own `keyPrefix`, which ioredis applies to the command's keys.
+   * `keyPrefix` instead: the first `keyCount` arguments are keys, to be written after this prefix as the
+   * command is encoded. Not for a Cluster, which needs the whole key beforehand to pick its node.
+   */
+  constructor(
+    name: string,
+    args: ReadonlyArray<string | number>,
+    deadlines: CallDeadlines,
+    ioredisKeyPrefix?: string,
+    keyPrefix?: KeyPrefix,
+    keyCount = 0,
+  ) {
+    // ioredis copies the arguments (`args.flat()`), so a caller's array is never changed.
+    super(
+      name,
+      args as Array<string | number>,
+      ioredisKeyPrefix === undefined ? UTF8 : { replyEncoding: 'utf8', keyPrefix: ioredisKeyPrefix },
+    );
     this.#deadlines = deadlines;
+    this.#keyPrefix = keyPrefix;
+    this.#keyCount = keyCount;
+  }
+
+  /**
+   * The command in Redis's protocol, as ioredis writes it, with the prefix written before each key rather than
+   * joined to it first: a prefixed copy of each key would be one more string made, and measured once more to
+   * count its bytes (a fifth of a getMany of 100, measured against MGET of keys joined beforehand).
+   */
+  override toWritable(socket: object): string | Buffer {
+    const prefix = this.#keyPrefix;
+    if (prefix === undefined) return super.toWritable(socket);
+    const { text, bytes } = prefix;
+    const count = this.#keyCount;
+    // Every argument is a string: the driver sends text, and ioredis has turned numbers (a TTL) into text.
+    const args = this.args as string[];
+    let written = `*${args.length + 1}\r\n$${this.name.length}\r\n${this.name}\r\n`;
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i] as string;
+      written +=
+        i < count
+          ? `$${bytes + Buffer.byteLength(arg)}\r\n${text}${arg}\r\n`
+          : `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
+    }
+    return written;
   }
 
   override setTimeout(ms: number): void {
@@ -119,3 +163,10 @@ export class TimedCommand extends Command {
 }
 
 const UTF8 = { replyEncoding: 'utf8' } as const;
+
+/** A prefix written before keys (see TimedCommand.toWritable). */
+export interface KeyPrefix {
+  text: string;
+  /** Its length in UTF-8 bytes, counted once. */
+  bytes: number;
+}

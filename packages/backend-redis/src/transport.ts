@@ -3,7 +3,7 @@ import { Cluster, Redis } from 'ioredis';
 import { isCluster } from './cluster-slots.js';
 import { classify, credentialsRefusalIn, refusesCredentials } from './redis-errors.js';
 import type { Client } from './redis-options.js';
-import { CallDeadlines, TimedCommand } from './timed-command.js';
+import { CallDeadlines, type KeyPrefix, TimedCommand } from './timed-command.js';
 import { WriteBatcher } from './write-batching.js';
 
 export interface TransportOptions {
@@ -11,6 +11,8 @@ export interface TransportOptions {
   timeoutMs: number;
   /** Whether to bound each call with a timer of our own: a caller's client without a commandTimeout. */
   needsOwnTimeout: boolean;
+  /** The backend's prefix, which {@link Transport.sendCommand} puts before the keys it is given. */
+  keyPrefix: string;
 }
 
 /**
@@ -35,6 +37,14 @@ export class Transport {
    * `client.call(…)`, timed by its own commandTimeout or our timer.
    */
   readonly #takesOurCommands: boolean;
+  /** The backend's prefix, for the keys of sendCommand. */
+  readonly #keyPrefix: string;
+  /**
+   * The prefix TimedCommand writes before each key of sendCommand as it encodes the command: our own client,
+   * not a Cluster (which needs whole keys beforehand to pick a node), with a prefix (the client's own
+   * `keyPrefix`, if any, and the backend's). `undefined`: keys are joined to the backend's prefix first.
+   */
+  readonly #encodedPrefix: KeyPrefix | undefined;
   /** Settles when the client is first ready, or earlier, when Redis refuses the credentials. */
   readonly #firstReady: Promise<void>;
   #stopWaiting: () => void = () => {};
@@ -65,6 +75,12 @@ export class Transport {
     this.#deadlines = new CallDeadlines(!isCluster(client));
     this.#ioredisKeyPrefix = client.options.keyPrefix || undefined;
     this.#takesOurCommands = client instanceof Redis || client instanceof Cluster;
+    this.#keyPrefix = options.keyPrefix;
+    const prefix = (this.#ioredisKeyPrefix ?? '') + options.keyPrefix;
+    this.#encodedPrefix =
+      client instanceof Redis && prefix !== ''
+        ? { text: prefix, bytes: Buffer.byteLength(prefix) }
+        : undefined;
     this.#everReady = client.status === 'ready';
     // Also keeps an 'error' event of the client from becoming an uncaught exception.
     client.on('error', this.#onError);
@@ -93,17 +109,37 @@ export class Transport {
 
   /**
    * Sends one command of the hot path (see {@link TimedCommand}): as {@link send}, with the command's timeout
-   * kept by one timer for all of them.
+   * kept by one timer for all of them. Its first `keyCount` arguments are all its keys, named without the
+   * backend's prefix, which is added here (with the client's own `keyPrefix`, if any).
    */
-  sendCommand<R>(name: string, args: Array<string | number>): Promise<R> {
-    if (!this.#takesOurCommands) return this.send(() => this.#client.call(name, ...args) as Promise<R>);
-    const command = new TimedCommand(name, args, this.#deadlines, this.#ioredisKeyPrefix);
+  sendCommand<R>(name: string, args: ReadonlyArray<string | number>, keyCount: number): Promise<R> {
+    const command = this.#command(name, args, keyCount);
+    if (command === undefined) {
+      return this.send(
+        () => this.#client.call(name, ...prefixed(args, keyCount, this.#keyPrefix)) as Promise<R>,
+      );
+    }
     if (!this.#closed && this.#client.status === 'ready') {
       this.#writes.hold();
       if (this.#needsOwnTimeout) command.setTimeout(this.#timeoutMs);
       return this.#client.sendCommand(command) as Promise<R>;
     }
     return this.#sendWhenAvailable(() => this.#client.sendCommand(command) as Promise<R>);
+  }
+
+  /** The command sendCommand sends, or `undefined` for a caller's client that takes only its own. */
+  #command(name: string, args: ReadonlyArray<string | number>, keyCount: number): TimedCommand | undefined {
+    if (!this.#takesOurCommands) return undefined;
+    const encodedPrefix = this.#encodedPrefix;
+    if (encodedPrefix !== undefined) {
+      return new TimedCommand(name, args, this.#deadlines, undefined, encodedPrefix, keyCount);
+    }
+    return new TimedCommand(
+      name,
+      prefixed(args, keyCount, this.#keyPrefix),
+      this.#deadlines,
+      this.#ioredisKeyPrefix,
+    );
   }
 
   /** Refuses every exchange from now on with `CLOSED`. */
@@ -154,4 +190,14 @@ export class Transport {
     const last = this.#lastError ? `: ${this.#lastError.message}` : '';
     return new DriverError('CONNECTION', `Redis is unreachable, ${state}${last}`, this.#lastError);
   }
+}
+
+/** A copy of `args` with `prefix` joined to its first `keyCount`. */
+function prefixed(
+  args: ReadonlyArray<string | number>,
+  keyCount: number,
+  prefix: string,
+): ReadonlyArray<string | number> {
+  if (prefix === '' || keyCount === 0) return args;
+  return args.map((arg, i) => (i < keyCount ? prefix + (arg as string) : arg));
 }
