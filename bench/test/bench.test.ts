@@ -374,11 +374,13 @@ describe('pnpm bench --smoke', () => {
       expect.stringMatching(/^tiercache redis, lock: 1 loader run across \d processes \(target 1\)/),
       expect.stringMatching(/^tiercache redis, lock: every caller answered in \d+\.\d\d × the floor's time/),
     ]);
-    // Without a lock, the floor's processes each load once.
-    expect(
-      result.subjects.find((subject) => subject.name === 'floor: raw GET + one load per process + SET')
-        ?.metrics.multiLoaderCalls,
-    ).toBe(result.subjects[0]?.metrics.processes);
+    // Without a lock, the floor's processes load once each at most: a process whose GET comes after another's
+    // SET (a child started late on a loaded machine: smoke runs four at once) finds the value and loads nothing.
+    const floorLoads = result.subjects.find(
+      (subject) => subject.name === 'floor: raw GET + one load per process + SET',
+    )?.metrics.multiLoaderCalls;
+    expect(floorLoads).toBeGreaterThanOrEqual(1);
+    expect(floorLoads).toBeLessThanOrEqual(result.subjects[0]?.metrics.processes as number);
   });
 
   it('measures how soon process B sees a write made in process A, against the target', () => {
