@@ -155,7 +155,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       combine(runs.get(subject.name) ?? [], scenario.chart.key),
     ]),
   );
-  const summary = scenario.summarize(medians);
+  const summary = scenario.summarize(medians, Object.fromEntries(runs));
   const subjects: SubjectResult[] = scenario.subjects.map((subject) => ({
     name: subject.name,
     role: subject.role,

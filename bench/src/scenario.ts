@@ -1,3 +1,4 @@
+import type { PassMetrics } from './verdict-rule.js';
 import type { Channel } from './worker-process.js';
 
 /*
@@ -104,6 +105,9 @@ export interface Scenario {
   measure(subject: string, profile: ProfileName): Promise<Metrics>;
   columns: readonly Column[];
   chart: ChartSpec;
-  /** Parent side: ratios and verdicts from the median metrics of every subject. */
-  summarize(medians: Readonly<Record<string, Metrics>>): ScenarioSummary;
+  /**
+   * Parent side: ratios and verdicts from the median metrics of every subject, and from each pass's (for the
+   * spread of a ratio: see ratioSpread).
+   */
+  summarize(medians: Readonly<Record<string, Metrics>>, passes: PassMetrics): ScenarioSummary;
 }

@@ -4,6 +4,11 @@ import type { Metrics, Verdict } from './scenario.js';
  * The one rule by which every verdict of the bench is met or not. A figure is the median over passes (one
  * process each), and `spread` says how far one process's figure wandered: (max − min) / median. A figure whose
  * spread is wider than its margin over the target could have landed on either side of it, so it is not met.
+ *
+ * Nearly every figure judged is a ratio of two subjects' medians, and its spread is the ratio's own, pass by
+ * pass (see ratioSpread): both subjects of a pass run one after the other, while the whole machine drifts
+ * between passes — in one run here every subject of a scenario ran 40 % slower in two passes of five, so each
+ * figure spread over 40 % while the ratio of two of them moved by 6 %.
  */
 
 /**
@@ -14,17 +19,46 @@ export const SPREAD_KEY = 'passSpread';
 
 export type Target = NonNullable<Verdict['target']>;
 
+/** Each subject's metrics in every pass, in pass order: pass i of one subject ran in pass i of every other. */
+export type PassMetrics = Readonly<Record<string, readonly Metrics[]>>;
+
 /** How far a subject's chart figure wandered over the passes, or undefined after one pass. */
 export function spreadOf(metrics: Metrics | undefined): number | undefined {
   return metrics?.[SPREAD_KEY];
 }
 
 /**
+ * The spread of the ratio of two subjects' `key` figures: (max − min) / median of that ratio taken pass by
+ * pass. Undefined with fewer than two passes of both.
+ */
+export function ratioSpread(
+  passes: PassMetrics,
+  numerator: string,
+  denominator: string,
+  key: string,
+): number | undefined {
+  const above = passes[numerator] ?? [];
+  const below = passes[denominator] ?? [];
+  const count = Math.min(above.length, below.length);
+  if (count < 2) return undefined;
+  const ratios: number[] = [];
+  for (let pass = 0; pass < count; pass++) {
+    ratios.push((above[pass]?.[key] as number) / (below[pass]?.[key] as number));
+  }
+  ratios.sort((a, b) => a - b);
+  const middle =
+    count % 2 === 1
+      ? (ratios[(count - 1) / 2] as number)
+      : ((ratios[count / 2 - 1] as number) + (ratios[count / 2] as number)) / 2;
+  return ((ratios[count - 1] as number) - (ratios[0] as number)) / middle;
+}
+
+/**
  * Judges `value` against `target`. `margin` is how far past the target the value is, as a share of the value
  * itself (value 1.2 against ≥ 1: 0.167; negative: short of it), the same unit as a spread, which is a share of
- * its median: so "met" means the value, moved by its spread towards the target, still clears it. `spreads` are
- * those of the figures `value` was computed from (both, for a ratio of two medians, which wanders with each):
- * the widest is the one the margin must beat. After one pass there is no spread, and the margin alone decides.
+ * its median: so "met" means the value, moved by its spread towards the target, still clears it. `spreads`: the
+ * value's own (a ratio's from ratioSpread), or those of the figures it comes from: the widest is the one the
+ * margin must beat. After one pass there is no spread, and the margin alone decides.
  * `holds` is any further condition of the verdict (every get answered, say): without it, not met.
  */
 export function judge(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatVerdict } from '../src/report.js';
-import { judge } from '../src/verdict-rule.js';
+import { judge, ratioSpread } from '../src/verdict-rule.js';
 
 describe('judge, the one rule for a target', () => {
   it('meets a figure that clears its target by more than the widest spread', () => {
@@ -43,5 +43,35 @@ describe('judge, the one rule for a target', () => {
     expect(formatVerdict(verdict(1.25, 0.1))).toBe('  x: met (margin 20.0% > spread 10.0%)');
     expect(formatVerdict(verdict(1.25, 0.3))).toBe('  x: NOT MET (margin 20.0% ≤ spread 30.0%)');
     expect(formatVerdict(verdict(0.8, 0.1))).toBe('  x: NOT MET (short of the target by 20.0%)');
+  });
+});
+
+describe('ratioSpread, the spread of a ratio of two subjects', () => {
+  const passesOf = (figures: Record<string, number[]>) =>
+    Object.fromEntries(
+      Object.entries(figures).map(([name, values]) => [name, values.map((opsPerSec) => ({ opsPerSec }))]),
+    );
+
+  it('takes the ratio pass by pass, so a drift of the whole machine between passes leaves it alone', () => {
+    // Both subjects ran 40 % slower in the last two passes; their ratio held at 0.98–1.02.
+    const passes = passesOf({ a: [8.3, 8.1, 8.3, 5.0, 5.1], b: [8.4, 7.9, 8.5, 5.0, 5.2] });
+    const spread = ratioSpread(passes, 'a', 'b', 'opsPerSec') as number;
+    expect(spread).toBeGreaterThan(0.03);
+    expect(spread).toBeLessThan(0.06);
+    expect(judge(0.99, { op: '>=', value: 0.9 }, [spread]).met).toBe(true);
+  });
+
+  it('shows one subject disturbed in one pass, whichever it is', () => {
+    const steady = [10, 10, 10, 10, 10];
+    const disturbed = [10, 10, 6, 10, 10];
+    expect(ratioSpread(passesOf({ a: disturbed, b: steady }), 'a', 'b', 'opsPerSec')).toBeCloseTo(0.4);
+    expect(ratioSpread(passesOf({ a: steady, b: disturbed }), 'a', 'b', 'opsPerSec')).toBeCloseTo(
+      (10 / 6 - 1) / 1,
+    );
+  });
+
+  it('has no spread with fewer than two passes of both subjects', () => {
+    expect(ratioSpread(passesOf({ a: [1], b: [2] }), 'a', 'b', 'opsPerSec')).toBeUndefined();
+    expect(ratioSpread(passesOf({ a: [1, 2] }), 'a', 'missing', 'opsPerSec')).toBeUndefined();
   });
 });

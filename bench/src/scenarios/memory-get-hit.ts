@@ -9,7 +9,7 @@ import {
 } from '../measure.js';
 import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from '../scenario.js';
 import type { GetHitFactory } from '../subjects/subject-contracts.js';
-import { judge, spreadOf, withSpread } from '../verdict-rule.js';
+import { judge, type PassMetrics, ratioSpread, spreadOf, withSpread } from '../verdict-rule.js';
 
 // The workload, shared with tiered-l1-hit so that its L1 hits compare with these.
 export const KEYS = 10_000;
@@ -157,7 +157,7 @@ export const memoryGetHit: Scenario = {
     annotate: { key: 'ratioToFloor', suffix: '× floor' },
   },
 
-  summarize(medians) {
+  summarize(medians, passes) {
     const floor = medians[FLOOR]?.opsPerSec;
     const ours = medians[TIERCACHE]?.opsPerSec;
     if (floor === undefined || ours === undefined) {
@@ -174,11 +174,13 @@ export const memoryGetHit: Scenario = {
         text: `tiercache memory get hit: ${ratio(toFloor)} × floor (target ≥ ${ratio(TARGET_RATIO_TO_FLOOR)})`,
         value: toFloor,
         comparedWith: FLOOR,
-        ...judge(toFloor, { op: '>=', value: TARGET_RATIO_TO_FLOOR }, [ourSpread, floorSpread]),
+        ...judge(toFloor, { op: '>=', value: TARGET_RATIO_TO_FLOOR }, [
+          ratioSpread(passes, TIERCACHE, FLOOR, 'opsPerSec'),
+        ]),
         detail: `${withSpread(`${millions(ours)} ops/s`, ourSpread)} vs ${withSpread(`${millions(floor)} ops/s`, floorSpread)}`,
       },
     ];
-    const getOrSetVerdict = getOrSetHitVerdict('tiercache memory', medians, GET_OR_SET, TIERCACHE);
+    const getOrSetVerdict = getOrSetHitVerdict('tiercache memory', medians, passes, GET_OR_SET, TIERCACHE);
     if (getOrSetVerdict) verdicts.push(getOrSetVerdict);
     const peers = SUBJECTS.filter((subject) => subject.role === 'peer' && medians[subject.name]);
     const best = peers.reduce<{ name: string; opsPerSec: number } | undefined>((leader, subject) => {
@@ -209,6 +211,7 @@ export const memoryGetHit: Scenario = {
 export function getOrSetHitVerdict(
   cache: string,
   medians: Readonly<Record<string, Metrics>>,
+  passes: PassMetrics,
   getOrSetSubject: string,
   getSubject: string,
 ): Verdict | undefined {
@@ -222,7 +225,9 @@ export function getOrSetHitVerdict(
     text: `${cache} getOrSet hit: ${ratio(toGet)} × its get hit (target ≥ ${ratio(target)})`,
     value: toGet,
     comparedWith: getSubject,
-    ...judge(toGet, { op: '>=', value: target }, [getOrSetSpread, getSpread]),
+    ...judge(toGet, { op: '>=', value: target }, [
+      ratioSpread(passes, getOrSetSubject, getSubject, 'opsPerSec'),
+    ]),
     detail: `${withSpread(`${millions(getOrSetOpsPerSec)} ops/s`, getOrSetSpread)} vs ${withSpread(`${millions(getOpsPerSec)} ops/s`, getSpread)}`,
   };
 }

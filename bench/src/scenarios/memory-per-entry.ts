@@ -2,7 +2,7 @@ import { type Entries, generateEntries } from '../generate-entries.js';
 import { settledHeapBytes } from '../measure.js';
 import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from '../scenario.js';
 import type { FillFactory } from '../subjects/subject-contracts.js';
-import { judge, spreadOf, withSpread } from '../verdict-rule.js';
+import { judge, ratioSpread, spreadOf, withSpread } from '../verdict-rule.js';
 
 const KEY_BYTES = 16;
 const VALUE_BYTES = 100;
@@ -128,7 +128,7 @@ export const memoryPerEntry: Scenario = {
     annotate: { key: 'ratioToRaw', suffix: '× raw lru-cache' },
   },
 
-  summarize(medians) {
+  summarize(medians, passes) {
     const raw = medians[RAW];
     const ours = medians[TIERCACHE];
     if (!raw || !ours) throw new Error('memory-per-entry needs raw lru-cache and tiercache');
@@ -149,7 +149,9 @@ export const memoryPerEntry: Scenario = {
         text: `memory per entry: ${ratio(total)} × raw lru-cache (target ≤ ${ratio(TARGET_RATIO_TO_RAW)})`,
         value: total,
         comparedWith: RAW,
-        ...judge(total, { op: '<=', value: TARGET_RATIO_TO_RAW }, [ourSpread, rawSpread]),
+        ...judge(total, { op: '<=', value: TARGET_RATIO_TO_RAW }, [
+          ratioSpread(passes, TIERCACHE, RAW, 'bytesPerEntry'),
+        ]),
         detail: `strings included: ${withSpread(bytes(ours.bytesPerEntry as number), ourSpread)} vs ${withSpread(bytes(rawBytes), rawSpread)} per entry`,
       },
       {

@@ -7,7 +7,7 @@ import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from 
 import type { IoredisMajor, IoredisSetup } from '../subjects/ioredis-calls.js';
 import type { NodeRedisMajor } from '../subjects/node-redis.js';
 import type { TimedClient } from '../subjects/subject-contracts.js';
-import { judge, spreadOf, withSpread } from '../verdict-rule.js';
+import { judge, ratioSpread, spreadOf, withSpread } from '../verdict-rule.js';
 
 /*
  * What redis-get-64, redis-set-ttl-64 and redis-getmany-100 share: a thousand entries under the child's own
@@ -206,7 +206,7 @@ export function defineRedisCallScenario(spec: RedisCallSpec): Scenario {
       annotate: { key: 'ratioToFloor', suffix: '× floor' },
     },
 
-    summarize(medians) {
+    summarize(medians, passes) {
       const floor = fastest(spec.subjects, 'floor', medians);
       const ours = figureOf(spec.subjects, spec.tiercache, medians);
       if (!floor || !ours) throw new Error(`${spec.name} needs a floor and ${spec.tiercache}`);
@@ -217,7 +217,11 @@ export function defineRedisCallScenario(spec: RedisCallSpec): Scenario {
       const versus = (mine: Figure, theirs: Figure, label: string, target?: number): Verdict => {
         const value = mine.opsPerSec / theirs.opsPerSec;
         const judged =
-          target === undefined ? {} : judge(value, { op: '>=', value: target }, [mine.spread, theirs.spread]);
+          target === undefined
+            ? {}
+            : judge(value, { op: '>=', value: target }, [
+                ratioSpread(passes, mine.name, theirs.name, 'opsPerSec'),
+              ]);
         return {
           text: `${label}: ${ratio(value)} × ${describe(theirs)}${target === undefined ? '' : ` (target ≥ ${ratio(target)})`}`,
           value,

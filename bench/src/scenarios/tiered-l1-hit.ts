@@ -3,7 +3,7 @@ import { copyStrings, generateEntries } from '../generate-entries.js';
 import { measureThroughput, type Reader, sampleLatency, throughputFigures, verifyReads } from '../measure.js';
 import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from '../scenario.js';
 import type { TieredGetHitFactory } from '../subjects/subject-contracts.js';
-import { judge, spreadOf, withSpread } from '../verdict-rule.js';
+import { judge, ratioSpread, spreadOf, withSpread } from '../verdict-rule.js';
 import { CAPACITY, FLOOR, getOrSetHitVerdict, KEY_BYTES, KEYS, VALUE_BYTES } from './memory-get-hit.js';
 
 const SETTINGS: Record<ProfileName, { warmupMs: number; rounds: number; roundMs: number; samples: number }> =
@@ -212,7 +212,7 @@ export const tieredL1Hit: Scenario = {
     annotate: { key: 'ratioToFloor', suffix: '× floor' },
   },
 
-  summarize(medians) {
+  summarize(medians, passes) {
     const floor = medians[FLOOR]?.opsPerSec;
     const ours = medians[TIERCACHE]?.opsPerSec;
     if (floor === undefined || ours === undefined)
@@ -228,11 +228,13 @@ export const tieredL1Hit: Scenario = {
         text: `tiercache tiered L1 hit: ${ratio(toFloor)} × floor (target ≥ ${ratio(TARGET_RATIO_TO_FLOOR)})`,
         value: toFloor,
         comparedWith: FLOOR,
-        ...judge(toFloor, { op: '>=', value: TARGET_RATIO_TO_FLOOR }, [ourSpread, floorSpread]),
+        ...judge(toFloor, { op: '>=', value: TARGET_RATIO_TO_FLOOR }, [
+          ratioSpread(passes, TIERCACHE, FLOOR, 'opsPerSec'),
+        ]),
         detail: `${withSpread(`${millions(ours)} ops/s`, ourSpread)} vs ${withSpread(`${millions(floor)} ops/s`, floorSpread)}`,
       },
     ];
-    const getOrSetVerdict = getOrSetHitVerdict('tiercache tiered', medians, GET_OR_SET, TIERCACHE);
+    const getOrSetVerdict = getOrSetHitVerdict('tiercache tiered', medians, passes, GET_OR_SET, TIERCACHE);
     if (getOrSetVerdict) verdicts.push(getOrSetVerdict);
     const best = SUBJECTS.filter((subject) => subject.role === 'peer' && medians[subject.name]).reduce<
       { name: string; opsPerSec: number } | undefined
@@ -247,7 +249,9 @@ export const tieredL1Hit: Scenario = {
         text: `tiercache tiered L1 hit: ${ratio(toPeer)} × best peer, ${best.name} (target ≥ ${TARGET_RATIO_TO_PEER})`,
         value: toPeer,
         comparedWith: best.name,
-        ...judge(toPeer, { op: '>=', value: TARGET_RATIO_TO_PEER }, [ourSpread, peerSpread]),
+        ...judge(toPeer, { op: '>=', value: TARGET_RATIO_TO_PEER }, [
+          ratioSpread(passes, TIERCACHE, best.name, 'opsPerSec'),
+        ]),
         detail: `${withSpread(`${millions(ours)} ops/s`, ourSpread)} vs ${withSpread(`${millions(best.opsPerSec)} ops/s`, peerSpread)}`,
       });
     }
