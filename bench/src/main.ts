@@ -29,7 +29,7 @@ import {
 } from './report.js';
 import type { Metrics, ProfileName, Scenario } from './scenario.js';
 import { findScenario, SCENARIOS } from './scenarios/index.js';
-import { SPREAD_KEY } from './verdict-rule.js';
+import { SPREAD_KEY, spreadOfValues } from './verdict-rule.js';
 
 const USAGE = `usage: pnpm bench [--quick | --smoke] [--scenario <name>]... [--json <path>]
 
@@ -122,9 +122,7 @@ function combine(passes: readonly Metrics[], spreadKey: string): Metrics {
   }
   // One pass has no spread: absent, not 0, so that no verdict takes a single process for a steady figure.
   if (passes.length < 2) return combined;
-  const chartValues = passes.map((metrics) => metrics[spreadKey] as number);
-  const middle = combined[spreadKey] as number;
-  combined[SPREAD_KEY] = middle === 0 ? 0 : (Math.max(...chartValues) - Math.min(...chartValues)) / middle;
+  combined[SPREAD_KEY] = spreadOfValues(passes.map((metrics) => metrics[spreadKey] as number)) as number;
   return combined;
 }
 

@@ -27,9 +27,23 @@ export function spreadOf(metrics: Metrics | undefined): number | undefined {
   return metrics?.[SPREAD_KEY];
 }
 
+/** (max − min) / median of `values`: how far one pass's figure wandered. Undefined for fewer than two. */
+export function spreadOfValues(values: readonly number[]): number | undefined {
+  if (values.length < 2) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const count = sorted.length;
+  const half = count >> 1;
+  const middle =
+    count % 2 === 1
+      ? (sorted[half] as number)
+      : ((sorted[half - 1] as number) + (sorted[half] as number)) / 2;
+  const range = (sorted[count - 1] as number) - (sorted[0] as number);
+  return middle === 0 ? 0 : range / middle;
+}
+
 /**
- * The spread of the ratio of two subjects' `key` figures: (max − min) / median of that ratio taken pass by
- * pass. Undefined with fewer than two passes of both.
+ * The spread of the ratio of two subjects' `key` figures: that of the ratio taken pass by pass. Undefined with
+ * fewer than two passes of both.
  */
 export function ratioSpread(
   passes: PassMetrics,
@@ -39,18 +53,16 @@ export function ratioSpread(
 ): number | undefined {
   const above = passes[numerator] ?? [];
   const below = passes[denominator] ?? [];
-  const count = Math.min(above.length, below.length);
-  if (count < 2) return undefined;
   const ratios: number[] = [];
-  for (let pass = 0; pass < count; pass++) {
+  for (let pass = 0; pass < Math.min(above.length, below.length); pass++) {
     ratios.push((above[pass]?.[key] as number) / (below[pass]?.[key] as number));
   }
-  ratios.sort((a, b) => a - b);
-  const middle =
-    count % 2 === 1
-      ? (ratios[(count - 1) / 2] as number)
-      : ((ratios[count / 2 - 1] as number) + (ratios[count / 2] as number)) / 2;
-  return ((ratios[count - 1] as number) - (ratios[0] as number)) / middle;
+  return spreadOfValues(ratios);
+}
+
+/** The spread over passes of one subject's `key` figure. */
+export function passSpread(passes: PassMetrics, subject: string, key: string): number | undefined {
+  return spreadOfValues((passes[subject] ?? []).map((metrics) => metrics[key] as number));
 }
 
 /**

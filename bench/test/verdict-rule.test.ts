@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatVerdict } from '../src/report.js';
-import { judge, ratioSpread } from '../src/verdict-rule.js';
+import { judge, passSpread, ratioSpread } from '../src/verdict-rule.js';
 
 describe('judge, the one rule for a target', () => {
   it('meets a figure that clears its target by more than the widest spread', () => {
@@ -73,5 +73,13 @@ describe('ratioSpread, the spread of a ratio of two subjects', () => {
   it('has no spread with fewer than two passes of both subjects', () => {
     expect(ratioSpread(passesOf({ a: [1], b: [2] }), 'a', 'b', 'opsPerSec')).toBeUndefined();
     expect(ratioSpread(passesOf({ a: [1, 2] }), 'a', 'missing', 'opsPerSec')).toBeUndefined();
+  });
+});
+
+describe('passSpread, the spread of one figure over passes', () => {
+  it('is (max − min) / median of the figure in each pass, and undefined after one pass', () => {
+    const passes = { a: [0.96, 0.93, 0.99].map((getOrSetToGet) => ({ getOrSetToGet })) };
+    expect(passSpread(passes, 'a', 'getOrSetToGet')).toBeCloseTo(0.06 / 0.96);
+    expect(passSpread({ a: [{ getOrSetToGet: 1 }] }, 'a', 'getOrSetToGet')).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { adminClient, benchRedisUrl, commandsProcessed, deletePrefix, newTarget } from '../bench-redis.js';
 import { copyStrings, generateEntries } from '../generate-entries.js';
+import { pairedWithGet } from '../getorset-against-get.js';
 import { measureThroughput, type Reader, sampleLatency, throughputFigures, verifyReads } from '../measure.js';
 import type { Metrics, ProfileName, Scenario, SubjectDefinition, Verdict } from '../scenario.js';
 import type { TieredGetHitFactory } from '../subjects/subject-contracts.js';
@@ -100,7 +101,10 @@ async function timedL1Reads(
   await verifyReads(reader, lookupKeys, entries.values);
   const { roundsOpsPerSec, batchOps } = await measureThroughput(reader, lookupKeys, settings);
   const latency = await sampleLatency(reader, lookupKeys, settings.samples);
-  return throughputFigures(roundsOpsPerSec, batchOps, latency);
+  return {
+    ...throughputFigures(roundsOpsPerSec, batchOps, latency),
+    ...(await pairedWithGet(reader, lookupKeys, settings)),
+  };
 }
 
 /**
@@ -157,6 +161,7 @@ export const tieredL1Hit: Scenario = {
       'smoke run, which measures several children at once on one server, does not check it).',
     'The floor is lru-cache behind one await, as in memory-get-hit, with no L2 at all: it is what an L1 hit ' +
       'could cost at best.',
+    "getOrSet's hit against get's is measured in pairs in the getOrSet subject's process, as in memory-get-hit.",
     'Each peer runs its two-tier setup in its fastest working configuration: BentoCache with a memory L1, a ' +
       'Redis L2 and its Redis bus (its way of keeping L1s coherent; the bus costs writes, not reads), L1 ' +
       'serialized as JSON: with an L2, `serialize: false` (its fastest in memory-get-hit) makes BentoCache ' +

@@ -1,5 +1,6 @@
 import { createMemoryBackend } from '@tiercache/backend-memory';
 import type { CacheBackend } from '@tiercache/core';
+import { getOrSetReader } from '../getorset-against-get.js';
 import type { AsyncReader } from '../measure.js';
 import type { FillFactory, GetHitFactory } from './subject-contracts.js';
 
@@ -14,8 +15,6 @@ async function store(
   }
 }
 
-/** getOrSet's options as an application passes them on each call; read (and checked) on every hit. */
-const OPTIONS = { ttl: 60 };
 /** `await backend.get(k)` and one `.isOk()` on what comes back, as a caller would write it. */
 export const tiercacheMemoryGetHit: GetHitFactory = async ({ keys, values }, capacity) => {
   const backend = createMemoryBackend({ maxEntries: capacity });
@@ -28,19 +27,14 @@ export const tiercacheMemoryGetHit: GetHitFactory = async ({ keys, values }, cap
   } satisfies AsyncReader<Awaited<ReturnType<CacheBackend['get']>>>;
 };
 
-/** `await backend.getOrSet(k, loader)` on keys that are all there: the hit path of getOrSet. */
+/**
+ * `await backend.getOrSet(k, loader, { ttl: 60 })` on keys that are all there: the hit path of getOrSet, which
+ * also measures itself against the same backend's get, in pairs (see getorset-against-get.ts).
+ */
 export const tiercacheMemoryGetOrSetHit: GetHitFactory = async ({ keys, values }, capacity) => {
   const backend = createMemoryBackend({ maxEntries: capacity });
   await store(backend, keys, values);
-  const loader = () => {
-    throw new Error('getOrSet-hit: a key missed');
-  };
-  return {
-    mode: 'async',
-    read: (key) => backend.getOrSet(key, loader, OPTIONS),
-    isHit: (result) => result.isOk(),
-    valueOf: (result) => (result.isOk() ? result.value : undefined),
-  } satisfies AsyncReader<Awaited<ReturnType<CacheBackend['getOrSet']>>>;
+  return getOrSetReader(backend);
 };
 
 export const tiercacheMemoryFill: FillFactory = (capacity) => {

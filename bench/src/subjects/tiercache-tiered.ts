@@ -3,7 +3,8 @@ import { createTieredBackend } from '@tiercache/backend-tiered';
 import type { CacheBackend, LocalDriver } from '@tiercache/core';
 import type { RedisTarget } from '../bench-redis.js';
 import type { Entries } from '../generate-entries.js';
-import type { AsyncReader } from '../measure.js';
+import { getOrSetReader } from '../getorset-against-get.js';
+import type { AsyncReader, Reader } from '../measure.js';
 import type {
   CoherenceReaderFactory,
   CoherenceWriterFactory,
@@ -31,8 +32,6 @@ function createTiered(target: RedisTarget, l1: LocalDriver | { maxEntries: numbe
   return { tiered: createTieredBackend({ l1, l2 }), l2 };
 }
 
-/** getOrSet's options as an application passes them on each call; read (and checked) on every hit. */
-const OPTIONS = { ttl: 60 };
 /**
  * Resolves true once L2's change feed hears changes, false if L2 has no feed or it does not arm within
  * `timeoutMs`. Until it arms, the tiered backend keeps nothing in L1: it cannot yet hear what would make a copy
@@ -49,21 +48,30 @@ export async function feedArmed(l2: CacheBackend, timeoutMs: number): Promise<bo
 type GetResult = Awaited<ReturnType<CacheBackend['get']>>;
 
 export const tiercacheTieredGetHit: TieredGetHitFactory = (entries, capacity, target) =>
-  tieredHits(entries, capacity, target, (tiered) => (key) => tiered.get(key));
+  tieredHits(
+    entries,
+    capacity,
+    target,
+    (tiered): AsyncReader<GetResult> => ({
+      mode: 'async',
+      read: (key) => tiered.get(key),
+      isHit: (result) => result.isOk() && result.value !== null,
+      valueOf: (result) => (result.isOk() ? (result.value ?? undefined) : undefined),
+    }),
+  );
 
-/** `await tiered.getOrSet(k, loader)` on keys that are all in L1: the hit path of getOrSet. */
-export const tiercacheTieredGetOrSetHit: TieredGetHitFactory = (entries, capacity, target) => {
-  const loader = () => {
-    throw new Error('getOrSet-hit: a key missed');
-  };
-  return tieredHits(entries, capacity, target, (tiered) => (key) => tiered.getOrSet(key, loader, OPTIONS));
-};
+/**
+ * `await tiered.getOrSet(k, loader, { ttl: 60 })` on keys that are all in L1: the hit path of getOrSet, which
+ * also measures itself against the same cache's get, in pairs (see getorset-against-get.ts).
+ */
+export const tiercacheTieredGetOrSetHit: TieredGetHitFactory = (entries, capacity, target) =>
+  tieredHits(entries, capacity, target, getOrSetReader);
 
 async function tieredHits(
   { keys, values }: Entries,
   capacity: number,
   target: RedisTarget,
-  reading: (tiered: CacheBackend) => (key: string) => Promise<GetResult>,
+  readerOf: (tiered: CacheBackend) => Reader,
 ) {
   const { tiered, l2 } = createTiered(target, { maxEntries: capacity });
   await feedArmed(l2, 5_000);
@@ -77,14 +85,8 @@ async function tieredHits(
     const written = await tiered.setMany(batch);
     if (written.isErr()) throw written.error;
   }
-  const reader: AsyncReader<GetResult> = {
-    mode: 'async',
-    read: reading(tiered),
-    isHit: (result) => result.isOk() && result.value !== null,
-    valueOf: (result) => (result.isOk() ? (result.value ?? undefined) : undefined),
-  };
   return {
-    reader,
+    reader: readerOf(tiered),
     close: async () => {
       await tiered.close();
     },
