@@ -1,3 +1,4 @@
+import { median } from './measure.js';
 import type { Metrics, Verdict } from './scenario.js';
 
 /*
@@ -30,15 +31,8 @@ export function spreadOf(metrics: Metrics | undefined): number | undefined {
 /** (max − min) / median of `values`: how far one pass's figure wandered. Undefined for fewer than two. */
 export function spreadOfValues(values: readonly number[]): number | undefined {
   if (values.length < 2) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const count = sorted.length;
-  const half = count >> 1;
-  const middle =
-    count % 2 === 1
-      ? (sorted[half] as number)
-      : ((sorted[half - 1] as number) + (sorted[half] as number)) / 2;
-  const range = (sorted[count - 1] as number) - (sorted[0] as number);
-  return middle === 0 ? 0 : range / middle;
+  const middle = median(values);
+  return middle === 0 ? 0 : (Math.max(...values) - Math.min(...values)) / middle;
 }
 
 /**
