@@ -211,7 +211,7 @@ function connect(
     // reconnect to, so there READONLY is just an error.
     const viaSentinel = options.redis.sentinels !== undefined;
     const failover: RedisOptions = viaSentinel
-      ? { failoverDetector: true, reconnectOnError: (e) => e.message.startsWith('READONLY') }
+      ? { failoverDetector: true, reconnectOnError: reconnectOnReadOnly }
       : {};
     return { client: new Redis(forIoredis({ ...shared, ...failover, ...options.redis })), owned: true };
   }
@@ -231,6 +231,9 @@ function connect(
     owned: true,
   };
 }
+
+/** Through Sentinel, an old master turned replica refuses writes with READONLY: reconnect, to the new one. */
+export const reconnectOnReadOnly = (error: Error): boolean => error.message.startsWith('READONLY');
 
 /**
  * The caller's client, checked to be an ioredis one. One of ioredis 6, or of another copy of ioredis 5, is typed

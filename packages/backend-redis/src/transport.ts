@@ -1,9 +1,11 @@
 import { DriverError, withTimeout } from '@tiercache/core';
 import { Cluster, Redis } from 'ioredis';
+import { CallDeadlines } from './call-deadlines.js';
 import { isCluster } from './cluster-slots.js';
+import { DirectCommand, type KeyPrefix, takesDirectCommands, writesDirectly } from './direct-command.js';
 import { classify, credentialsRefusalIn, refusesCredentials } from './redis-errors.js';
 import type { Client } from './redis-options.js';
-import { CallDeadlines, type KeyPrefix, TimedCommand } from './timed-command.js';
+import { TimedCommand } from './timed-command.js';
 import { WriteBatcher } from './write-batching.js';
 
 export interface TransportOptions {
@@ -31,6 +33,8 @@ export class Transport {
   readonly #deadlines: CallDeadlines;
   /** ioredis's own `keyPrefix` option of a caller's client, which its command methods apply. */
   readonly #ioredisKeyPrefix: string | undefined;
+  /** Whether sendCommand writes {@link DirectCommand}s to the client's socket (see takesDirectCommands). */
+  readonly #direct: boolean;
   /**
    * Whether the client comes from the ioredis this package imports, whose commands it can make. A caller's
    * client from another copy (ioredis 6 under a backend on ioredis 5) takes only its own: it is sent
@@ -39,12 +43,10 @@ export class Transport {
   readonly #takesOurCommands: boolean;
   /** The backend's prefix, for the keys of sendCommand. */
   readonly #keyPrefix: string;
-  /**
-   * The prefix TimedCommand writes before each key of sendCommand as it encodes the command: our own client,
-   * not a Cluster (which needs whole keys beforehand to pick a node), with a prefix (the client's own
-   * `keyPrefix`, if any, and the backend's). `undefined`: keys are joined to the backend's prefix first.
-   */
-  readonly #encodedPrefix: KeyPrefix | undefined;
+  /** What a DirectCommand writes before each key: the client's own `keyPrefix`, if any, and the backend's. */
+  readonly #directPrefix: KeyPrefix | undefined;
+  /** The timeout of a DirectCommand written directly: the client's commandTimeout, else the backend's. */
+  readonly #directTimeoutMs: number;
   /** Settles when the client is first ready, or earlier, when Redis refuses the credentials. */
   readonly #firstReady: Promise<void>;
   #stopWaiting: () => void = () => {};
@@ -74,13 +76,13 @@ export class Transport {
     this.#writes = new WriteBatcher(client);
     this.#deadlines = new CallDeadlines(!isCluster(client));
     this.#ioredisKeyPrefix = client.options.keyPrefix || undefined;
+    this.#direct = takesDirectCommands(client);
     this.#takesOurCommands = client instanceof Redis || client instanceof Cluster;
     this.#keyPrefix = options.keyPrefix;
     const prefix = (this.#ioredisKeyPrefix ?? '') + options.keyPrefix;
-    this.#encodedPrefix =
-      client instanceof Redis && prefix !== ''
-        ? { text: prefix, bytes: Buffer.byteLength(prefix) }
-        : undefined;
+    this.#directPrefix = prefix === '' ? undefined : { text: prefix, bytes: Buffer.byteLength(prefix) };
+    const ownTimeout = (client as Redis).options.commandTimeout;
+    this.#directTimeoutMs = typeof ownTimeout === 'number' ? ownTimeout : options.timeoutMs;
     this.#everReady = client.status === 'ready';
     // Also keeps an 'error' event of the client from becoming an uncaught exception.
     client.on('error', this.#onError);
@@ -108,38 +110,28 @@ export class Transport {
   }
 
   /**
-   * Sends one command of the hot path (see {@link TimedCommand}): as {@link send}, with the command's timeout
-   * kept by one timer for all of them. Its first `keyCount` arguments are all its keys, named without the
-   * backend's prefix, which is added here (with the client's own `keyPrefix`, if any).
+   * Sends one command of the hot path (GET, SET, MGET): as {@link send}, with the command's timeout kept by one
+   * timer for all of them ({@link CallDeadlines}). Its first `keyCount` arguments are all its keys, named
+   * without the backend's prefix, which is added here (with the client's own `keyPrefix`, if any).
    */
   sendCommand<R>(name: string, args: ReadonlyArray<string | number>, keyCount: number): Promise<R> {
-    const command = this.#command(name, args, keyCount);
-    if (command === undefined) {
-      return this.send(
-        () => this.#client.call(name, ...prefixed(args, keyCount, this.#keyPrefix)) as Promise<R>,
-      );
+    const client = this.#client;
+    if (this.#direct && !this.#closed && writesDirectly(client as Redis)) {
+      const command = new DirectCommand(name, args, keyCount, this.#directPrefix, this.#deadlines);
+      this.#writes.hold();
+      command.writeTo(client as Redis, this.#directTimeoutMs);
+      return command.promise as Promise<R>;
     }
-    if (!this.#closed && this.#client.status === 'ready') {
+    const prefixedArgs = prefixed(args, keyCount, this.#keyPrefix);
+    if (!this.#takesOurCommands) return this.send(() => client.call(name, ...prefixedArgs) as Promise<R>);
+    const command = new TimedCommand(name, prefixedArgs, this.#deadlines, this.#ioredisKeyPrefix);
+    const send = () => client.sendCommand(command) as Promise<R>;
+    if (!this.#closed && client.status === 'ready') {
       this.#writes.hold();
       if (this.#needsOwnTimeout) command.setTimeout(this.#timeoutMs);
-      return this.#client.sendCommand(command) as Promise<R>;
+      return send();
     }
-    return this.#sendWhenAvailable(() => this.#client.sendCommand(command) as Promise<R>);
-  }
-
-  /** The command sendCommand sends, or `undefined` for a caller's client that takes only its own. */
-  #command(name: string, args: ReadonlyArray<string | number>, keyCount: number): TimedCommand | undefined {
-    if (!this.#takesOurCommands) return undefined;
-    const encodedPrefix = this.#encodedPrefix;
-    if (encodedPrefix !== undefined) {
-      return new TimedCommand(name, args, this.#deadlines, undefined, encodedPrefix, keyCount);
-    }
-    return new TimedCommand(
-      name,
-      prefixed(args, keyCount, this.#keyPrefix),
-      this.#deadlines,
-      this.#ioredisKeyPrefix,
-    );
+    return this.#sendWhenAvailable(send);
   }
 
   /** Refuses every exchange from now on with `CLOSED`. */

@@ -1,7 +1,8 @@
 import { type RedisServer, startRedisServer } from '@tiercache/redis-harness';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CallDeadlines, TimedCommand } from '../src/timed-command.js';
+import { CallDeadlines } from '../src/call-deadlines.js';
+import { TimedCommand } from '../src/timed-command.js';
 
 /*
  * The deadline queue keeps calls only while they are in flight (a call kept past its reply would be kept past
