@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { CallDeadlines, Deadlined } from './call-deadlines.js';
 import { type Client, reconnectOnReadOnly } from './redis-options.js';
 
-/** A prefix written before keys as a command is encoded (see {@link DirectCommand.toWritable}). */
+/** A prefix written before keys as a command is encoded (see {@link DirectCommand.encoded}). */
 export interface KeyPrefix {
   text: string;
   /** Its length in UTF-8 bytes, counted once. */
@@ -61,15 +61,9 @@ export class DirectCommand implements Deadlined {
     });
   }
 
-  /** Writes the command to a ready client's socket and queues it for its reply, timed for `timeoutMs`. */
-  writeTo(client: Redis, timeoutMs: number): void {
-    client.stream.write(this.#encoded());
-    // ioredis's own item has a `stream` only for a pipeline's commands.
-    client.commandQueue.push({
-      command: this as unknown as QueuedCommand,
-      select: (client.condition as { select: number }).select,
-    } as QueuedItem);
-    this.#deadlines.track(this, timeoutMs);
+  /** Starts the command's timeout, as it is sent. */
+  startTimeout(ms: number): void {
+    this.#deadlines.track(this, ms);
   }
 
   /** ioredis's parser hands every reply over as Buffers. */
@@ -93,7 +87,7 @@ export class DirectCommand implements Deadlined {
    * a prefixed copy of each key would be one more string made, and measured once more to count its bytes (a
    * fifth of a getMany of 100, measured against MGET of keys joined beforehand).
    */
-  #encoded(): string {
+  encoded(): string {
     const { args, name } = this;
     const prefix = this.#keyPrefix;
     const keyCount = prefix === undefined ? 0 : this.#keyCount;
@@ -142,6 +136,18 @@ export function writesDirectly(client: Redis): boolean {
 
 /** ioredis's own tracing of its commands (diagnostics_channel), which OpenTelemetry's instrumentations use. */
 const ioredisTracing = tracingChannel('ioredis:command');
+
+/**
+ * Queues commands just written to the client's socket for their replies, in the order written, as ioredis
+ * queues its own (an item has a `stream` only for a pipeline's commands).
+ */
+export function awaitReplies(client: Redis, commands: readonly DirectCommand[]): void {
+  const queue = client.commandQueue;
+  const { select } = client.condition as { select: number };
+  for (let i = 0; i < commands.length; i++) {
+    queue.push({ command: commands[i] as unknown as QueuedCommand, select } as QueuedItem);
+  }
+}
 
 type QueuedItem = Parameters<Redis['commandQueue']['push']>[0];
 type QueuedCommand = QueuedItem['command'];

@@ -118,8 +118,8 @@ export class Transport {
     const client = this.#client;
     if (this.#direct && !this.#closed && writesDirectly(client as Redis)) {
       const command = new DirectCommand(name, args, keyCount, this.#directPrefix, this.#deadlines);
-      this.#writes.hold();
-      command.writeTo(client as Redis, this.#directTimeoutMs);
+      command.startTimeout(this.#directTimeoutMs);
+      this.#writes.sendDirect(command);
       return command.promise as Promise<R>;
     }
     const prefixedArgs = prefixed(args, keyCount, this.#keyPrefix);

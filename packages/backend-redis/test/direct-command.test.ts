@@ -26,11 +26,16 @@ describe('commands written to the socket directly', () => {
     const cache = createRedisBackend({ url: server.url, keyPrefix: 'traced:' });
     const traced: string[] = [];
     const commands = tracingChannel<object, { command: string; args: string[] }>('ioredis:command');
+    const ignore = () => {};
     const handlers = {
       start: ({ command, args }: { command: string; args: string[] }) => {
         // ioredis shows the arguments of some commands only (MGET's as `?`).
         traced.push(command === 'mget' ? command : `${command} ${args[0]}`);
       },
+      end: ignore,
+      asyncStart: ignore,
+      asyncEnd: ignore,
+      error: ignore,
     };
     try {
       expectOk(await cache.set('before', 'v'));
@@ -56,13 +61,14 @@ describe('commands written to the socket directly', () => {
     try {
       await plain.set('resent:k', 'v');
       expectOk(await cache.get('k'));
-      const inFlight = [cache.get('k'), cache.set('other', 'w'), cache.getMany(['k', 'other'])];
+      const read = cache.get('k');
+      const written = cache.set('other', 'w');
+      const many = cache.getMany(['k', 'other']);
       // Before the tick ends, so the commands are queued for replies but never reach the server.
       client.stream.destroy();
-      const [read, written, many] = await Promise.all(inFlight);
-      expect(expectOk(read)).toBe('v');
-      expectOk(written);
-      expect([...expectOk(many).values()]).toEqual(['v', 'w']);
+      expect(expectOk(await read)).toBe('v');
+      expectOk(await written);
+      expect([...expectOk(await many).values()]).toEqual(['v', 'w']);
     } finally {
       await cache.close();
     }
@@ -81,6 +87,22 @@ describe('commands written to the socket directly', () => {
       expect(result.isErr() && result.error.code).toBe('TIMEOUT');
       // Generous for a loaded machine, and far below what an untimed call would wait (for ever).
       expect(elapsed).toBeLessThan(1_000);
+      expect(expectOk(await cache.get('k'))).toBe('v');
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('a call sent as the connection drops, in the same tick, answers CONNECTION, and the next ones are served', async () => {
+    const client = new Redis(server.url, { autoResendUnfulfilledCommands: false, enableOfflineQueue: false });
+    const cache = createRedisBackend({ client, closeClient: true, keyPrefix: 'dropped:' });
+    try {
+      expectOk(await cache.set('k', 'v'));
+      const read = cache.get('k');
+      client.stream.destroy();
+      const result = await read;
+      expect(result.isErr() && result.error.code).toBe('CONNECTION');
+      await new Promise((resolve) => client.once('ready', resolve));
       expect(expectOk(await cache.get('k'))).toBe('v');
     } finally {
       await cache.close();
