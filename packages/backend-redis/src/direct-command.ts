@@ -1,7 +1,7 @@
 import { tracingChannel } from 'node:diagnostics_channel';
-import { Redis } from 'ioredis';
+import { type Command, Redis } from 'ioredis';
 import type { CallDeadlines, Deadlined } from './call-deadlines.js';
-import { type Client, reconnectOnReadOnly } from './redis-options.js';
+import type { Client } from './redis-options.js';
 
 /** A prefix written before keys as a command is encoded (see {@link DirectCommand.encoded}). */
 export interface KeyPrefix {
@@ -23,9 +23,8 @@ export interface KeyPrefix {
  * the reply as Buffers and a `reject` that takes an error. The connection, reconnection, authentication and
  * reply parsing stay ioredis's.
  *
- * ioredis itself never sends such a command: it would resend one after a reconnect only for a client with
- * `autoResendUnfulfilledCommands` or a `reconnectOnError` that asks for it, and the transport writes directly
- * only to clients with neither (see {@link writesDirectly}); every other call goes through `sendCommand`.
+ * Only on the backend's own clients ({@link OwnRedis}), which ioredis never asks to resend a command (see
+ * {@link takesDirectCommands}); every other call goes through `sendCommand`.
  */
 export class DirectCommand implements Deadlined {
   readonly name: string;
@@ -105,13 +104,29 @@ export class DirectCommand implements Deadlined {
 }
 
 /**
- * Whether the backend may write DirectCommands to a client at all: a standalone client of the ioredis this
- * package imports, which never resends a command itself (no `autoResendUnfulfilledCommands`, no
- * `reconnectOnError` but the backend's own, which only reconnects) and has no `socketTimeout` (ioredis arms
- * it as it writes). The backend's own clients are made so; a caller's may be.
+ * The standalone client the backend makes for itself. Its commands leave in the order they are made: the
+ * DirectCommands of a tick wait for the tick's end (see WriteBatcher), so whatever ioredis is about to write
+ * first lets them go ahead (`beforeSend`) — a read the backend sends through ioredis after a write it sent
+ * directly must find that write done. Nothing else writes to it: a caller's client, which its owner may use
+ * between two of our calls, never takes DirectCommands.
  */
-export function takesDirectCommands(client: Client): client is Redis {
-  if (!(client instanceof Redis)) return false;
+export class OwnRedis extends Redis {
+  /** Called as ioredis is about to write a command of its own. */
+  beforeSend: (() => void) | undefined;
+
+  override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
+    this.beforeSend?.();
+    return super.sendCommand(command, stream);
+  }
+}
+
+/**
+ * Whether the backend may write DirectCommands to a client at all: one of its own, as it made it — `redis`
+ * options can ask ioredis to resend a command itself (`autoResendUnfulfilledCommands`, a `reconnectOnError`
+ * that answers 2) or to arm a timer as it writes (`socketTimeout`); such a client is left to ioredis.
+ */
+export function takesDirectCommands(client: Client): client is OwnRedis {
+  if (!(client instanceof OwnRedis)) return false;
   const { autoResendUnfulfilledCommands, reconnectOnError, socketTimeout } = client.options;
   return (
     autoResendUnfulfilledCommands === false &&
@@ -120,17 +135,23 @@ export function takesDirectCommands(client: Client): client is Redis {
   );
 }
 
+/** Through Sentinel, an old master turned replica refuses writes with READONLY: reconnect, to the new one. */
+export const reconnectOnReadOnly = (error: Error): boolean => error.message.startsWith('READONLY');
+
 /**
  * Whether a command may be written to the client's socket directly now: the client is ready (and not in
- * subscriber mode, which keeps the status), and no one traces ioredis's commands (then ioredis sends them, so
- * that every command is seen). Every other case goes through `sendCommand`, which knows them all.
+ * subscriber mode, which keeps the status), and no one watches ioredis's commands — through ioredis's own
+ * tracing channel (Datadog's and Sentry's tracers use it), or by wrapping `sendCommand` (OpenTelemetry's
+ * ioredis instrumentation does, with shimmer, which marks its wrappers `__wrapped`). Then ioredis sends them,
+ * so that every command is seen. Every other case goes through `sendCommand`, which knows them all.
  */
-export function writesDirectly(client: Redis): boolean {
+export function writesDirectly(client: OwnRedis): boolean {
   return (
     client.status === 'ready' &&
     !(client.condition as { subscriber: unknown }).subscriber &&
     client.stream.writable &&
-    ioredisTracing.hasSubscribers !== true
+    ioredisTracing.hasSubscribers !== true &&
+    (Redis.prototype.sendCommand as { __wrapped?: unknown }).__wrapped === undefined
   );
 }
 

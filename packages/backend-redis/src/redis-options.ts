@@ -1,8 +1,9 @@
 import type { GetOrSetDefaults } from '@tiercache/core';
-import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterNode, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis';
 import { type RedisChangeFeedOptions, resolveChangeFeedOptions } from './change-feed-options.js';
 import { isCluster } from './cluster-slots.js';
 import { disconnectTimeoutFor } from './connection-end.js';
+import { OwnRedis, reconnectOnReadOnly } from './direct-command.js';
 
 export interface RedisReconnectOptions {
   /**
@@ -203,7 +204,7 @@ function connect(
         `[tiercache:redis] url must start with redis:// or rediss://, got "${options.url}"`,
       );
     }
-    return { client: new Redis(options.url, forIoredis(shared)), owned: true };
+    return { client: new OwnRedis(options.url, forIoredis(shared)), owned: true };
   }
   if (options.redis) {
     // Through Sentinel, follow a failover as soon as the Sentinels announce it (failoverDetector), and reconnect
@@ -213,7 +214,7 @@ function connect(
     const failover: RedisOptions = viaSentinel
       ? { failoverDetector: true, reconnectOnError: reconnectOnReadOnly }
       : {};
-    return { client: new Redis(forIoredis({ ...shared, ...failover, ...options.redis })), owned: true };
+    return { client: new OwnRedis(forIoredis({ ...shared, ...failover, ...options.redis })), owned: true };
   }
   const cluster = options.cluster;
   if (!cluster || !Array.isArray(cluster.nodes) || cluster.nodes.length === 0) {
@@ -231,9 +232,6 @@ function connect(
     owned: true,
   };
 }
-
-/** Through Sentinel, an old master turned replica refuses writes with READONLY: reconnect, to the new one. */
-export const reconnectOnReadOnly = (error: Error): boolean => error.message.startsWith('READONLY');
 
 /**
  * The caller's client, checked to be an ioredis one. One of ioredis 6, or of another copy of ioredis 5, is typed

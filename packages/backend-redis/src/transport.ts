@@ -2,7 +2,13 @@ import { DriverError, withTimeout } from '@tiercache/core';
 import { Cluster, Redis } from 'ioredis';
 import { CallDeadlines } from './call-deadlines.js';
 import { isCluster } from './cluster-slots.js';
-import { DirectCommand, type KeyPrefix, takesDirectCommands, writesDirectly } from './direct-command.js';
+import {
+  DirectCommand,
+  type KeyPrefix,
+  type OwnRedis,
+  takesDirectCommands,
+  writesDirectly,
+} from './direct-command.js';
 import { classify, credentialsRefusalIn, refusesCredentials } from './redis-errors.js';
 import type { Client } from './redis-options.js';
 import { TimedCommand } from './timed-command.js';
@@ -77,6 +83,7 @@ export class Transport {
     this.#deadlines = new CallDeadlines(!isCluster(client));
     this.#ioredisKeyPrefix = client.options.keyPrefix || undefined;
     this.#direct = takesDirectCommands(client);
+    if (this.#direct) (client as OwnRedis).beforeSend = this.#writes.sendDirectNow;
     this.#takesOurCommands = client instanceof Redis || client instanceof Cluster;
     this.#keyPrefix = options.keyPrefix;
     const prefix = (this.#ioredisKeyPrefix ?? '') + options.keyPrefix;
@@ -116,7 +123,7 @@ export class Transport {
    */
   sendCommand<R>(name: string, args: ReadonlyArray<string | number>, keyCount: number): Promise<R> {
     const client = this.#client;
-    if (this.#direct && !this.#closed && writesDirectly(client as Redis)) {
+    if (this.#direct && !this.#closed && writesDirectly(client as OwnRedis)) {
       const command = new DirectCommand(name, args, keyCount, this.#directPrefix, this.#deadlines);
       command.startTimeout(this.#directTimeoutMs);
       this.#writes.sendDirect(command);

@@ -16,9 +16,10 @@ import { awaitReplies, type DirectCommand } from './direct-command.js';
  *
  * {@link DirectCommand}s go further: their text is joined as they come and written as one string at the
  * tick's end, then queued for their replies. A `writev` of one chunk per command cost more than a tenth of
- * the client's time in Node's stream machinery (a buffered request per chunk, each encoded on its own). Written
- * and queued together at the end, they keep the socket's order and the reply queue's order the same, whatever
- * else is written to the client in between.
+ * the client's time in Node's stream machinery (a buffered request per chunk, each encoded on its own).
+ * Written and queued together, they keep the socket's order and the reply queue's the same; and they are
+ * written earlier, at once, when ioredis is about to write a command of its own (`sendDirectNow`), so
+ * commands also leave in the order they were made.
  */
 export class WriteBatcher {
   readonly #client: Redis | Cluster;
@@ -61,9 +62,17 @@ export class WriteBatcher {
     this.#held.push(stream);
   }
 
+  /**
+   * Writes the DirectCommands of this tick now, before a command that ioredis is about to write (see
+   * OwnRedis): commands leave in the order they were made.
+   */
+  readonly sendDirectNow = (): void => {
+    if (this.#direct.length > 0) this.#writeDirect();
+  };
+
   readonly #release = (): void => {
     this.#holding = false;
-    if (this.#direct.length > 0) this.#writeDirect();
+    this.sendDirectNow();
     const held = this.#held;
     // Uncork the very sockets corked, even if the client has since replaced one on a reconnect.
     for (let i = 0; i < held.length; i++) (held[i] as Socket).uncork();

@@ -3,12 +3,14 @@ import { expectOk } from '@tiercache/core/testing';
 import { type RedisServer, startRedisServer } from '@tiercache/redis-harness';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OwnRedis } from '../src/direct-command.js';
 import { createRedisBackend } from '../src/index.js';
+import { Transport } from '../src/transport.js';
 
 /*
- * GET, SET and MGET are written straight to the socket of a client that never resends a command itself (the
- * backend's own, or a caller's set up the same way); every other client, and every client while someone
- * traces ioredis's commands, gets them through ioredis's sendCommand. Each case on a server of this file's own.
+ * GET, SET and MGET are written straight to the socket of the backend's own clients, in the order they were
+ * made; a caller's client, and every client while someone watches ioredis's commands, gets them through
+ * ioredis's sendCommand. Each case on a server of this file's own.
  */
 let server: RedisServer;
 let plain: Redis;
@@ -53,7 +55,55 @@ describe('commands written to the socket directly', () => {
     }
   });
 
-  it("a caller's client that resends unanswered commands after a reconnect gets its calls in flight answered", async () => {
+  it('a program that wraps sendCommand, as shimmer-based instrumentations do, sees GET, SET and MGET', async () => {
+    const cache = createRedisBackend({ url: server.url, keyPrefix: 'wrapped:' });
+    const seen: string[] = [];
+    const original = Redis.prototype.sendCommand;
+    try {
+      expectOk(await cache.set('k', 'v'));
+      // What shimmer's wrap leaves on the prototype (OpenTelemetry's ioredis instrumentation wraps it so): a
+      // function marked `__wrapped`, calling the original.
+      const wrapper = function (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
+        seen.push(args[0].name);
+        return original.apply(this, args);
+      };
+      Object.defineProperty(wrapper, '__wrapped', { value: true });
+      Redis.prototype.sendCommand = wrapper;
+      expectOk(await cache.set('k', 'w'));
+      expect(expectOk(await cache.get('k'))).toBe('w');
+      expect([...expectOk(await cache.getMany(['k'])).values()]).toEqual(['w']);
+      expect(seen).toEqual(['set', 'get', 'mget']);
+    } finally {
+      Redis.prototype.sendCommand = original;
+      await cache.close();
+    }
+  });
+
+  it('a command sent through ioredis after a direct one, in the same tick, leaves after it', async () => {
+    const cache = createRedisBackend({ url: server.url, keyPrefix: 'ordered:' });
+    try {
+      expectOk(await cache.set('k', 'old'));
+      // set is written directly at the tick's end; getEntry (GET and PTTL in an ioredis pipeline) and delete
+      // (UNLINK) go through ioredis at once, and must still find the set done, as sent.
+      const written = cache.set('k', 'new', 60);
+      const entry = cache.getEntry('k');
+      const rewritten = cache.set('gone', 'soon');
+      const deleted = cache.delete('gone');
+      expectOk(await written);
+      expectOk(await rewritten);
+      const read = expectOk(await entry);
+      expect([read?.value, read?.ttl !== null && read?.ttl !== undefined && read.ttl > 59]).toEqual([
+        'new',
+        true,
+      ]);
+      expect(expectOk(await deleted)).toBe(true);
+      expect(await plain.exists('ordered:gone')).toBe(0);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it("a caller's client gets ioredis's own commands, which it resends after a reconnect", async () => {
     // ioredis's defaults: autoResendUnfulfilledCommands and the offline queue. ioredis resends through
     // sendCommand what was in flight when the connection dropped, so these calls must be its own commands.
     const client = new Redis(server.url, { commandTimeout: 5_000 });
@@ -74,38 +124,30 @@ describe('commands written to the socket directly', () => {
     }
   });
 
-  it("times calls on a caller's client set up as the backend's own, without a commandTimeout", async () => {
-    const client = new Redis(server.url, { autoResendUnfulfilledCommands: false });
-    const cache = createRedisBackend({ client, closeClient: true, commandTimeout: 100, keyPrefix: 'own:' });
+  it('a command sent as the connection drops, in the same tick, fails at once, and the next ones are served', async () => {
+    // The transport over a client made as the backend makes its own, to reach the client's socket.
+    const client = new OwnRedis(server.url, {
+      autoResendUnfulfilledCommands: false,
+      enableOfflineQueue: false,
+      commandTimeout: 5_000,
+    });
+    const transport = new Transport(client, {
+      timeoutMs: 5_000,
+      needsOwnTimeout: false,
+      keyPrefix: 'dropped:',
+    });
     try {
-      expectOk(await cache.set('k', 'v'));
-      server.pause();
-      const started = performance.now();
-      const result = await cache.get('k');
-      const elapsed = performance.now() - started;
-      server.resume();
-      expect(result.isErr() && result.error.code).toBe('TIMEOUT');
-      // Generous for a loaded machine, and far below what an untimed call would wait (for ever).
-      expect(elapsed).toBeLessThan(1_000);
-      expect(expectOk(await cache.get('k'))).toBe('v');
-    } finally {
-      await cache.close();
-    }
-  });
-
-  it('a call sent as the connection drops, in the same tick, answers CONNECTION, and the next ones are served', async () => {
-    const client = new Redis(server.url, { autoResendUnfulfilledCommands: false, enableOfflineQueue: false });
-    const cache = createRedisBackend({ client, closeClient: true, keyPrefix: 'dropped:' });
-    try {
-      expectOk(await cache.set('k', 'v'));
-      const read = cache.get('k');
-      client.stream.destroy();
-      const result = await read;
-      expect(result.isErr() && result.error.code).toBe('CONNECTION');
       await new Promise((resolve) => client.once('ready', resolve));
-      expect(expectOk(await cache.get('k'))).toBe('v');
+      await plain.set('dropped:k', 'v');
+      const read = transport.sendCommand('get', ['k'], 1);
+      client.stream.destroy();
+      await expect(read).rejects.toThrow('Connection is closed.');
+      await new Promise((resolve) => client.once('ready', resolve));
+      expect(await transport.sendCommand('get', ['k'], 1)).toBe('v');
     } finally {
-      await cache.close();
+      transport.close();
+      transport.detach();
+      client.disconnect();
     }
   });
 });
