@@ -1,8 +1,9 @@
 /*
  * pnpm bench [--quick | --smoke] [--scenario <name>]... [--json <path>]
  *
- * Runs every subject of every chosen scenario in its own child process, one after another, prints a table per
- * scenario with the ratios the issues ask for, and writes the results as JSON and as an SVG bar chart.
+ * Runs every subject of every chosen scenario in its own child process, one after another (or, for the Redis
+ * call scenarios, all of a pass at once, taking turns: see turns.ts), prints a table per scenario with the
+ * ratios the issues ask for, and writes the results as JSON and as an SVG bar chart.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,7 @@ import {
 } from './report.js';
 import type { Metrics, ProfileName, Scenario } from './scenario.js';
 import { findScenario, SCENARIOS } from './scenarios/index.js';
+import { TurnRotation } from './turns.js';
 import { SPREAD_KEY, spreadOfValues } from './verdict-rule.js';
 
 const USAGE = `usage: pnpm bench [--quick | --smoke] [--scenario <name>]... [--json <path>]
@@ -81,7 +83,9 @@ const CHILDREN_AT_ONCE: Record<ProfileName, number> = { full: 1, quick: 1, smoke
 const method = [
   'Each subject runs in its own Node process (node --expose-gc, TypeScript sources via tsx), one process at a ' +
     'time; the parent only waits. Per scenario, subjects run in passes, the order reversed on every other ' +
-    'pass; each figure is the median over the passes.',
+    'pass; each figure is the median over the passes. In the Redis call scenarios the processes of a pass run ' +
+    'interleaved: all started together, they take turns, one at a time, each timed round in a turn of its own, ' +
+    'so the figures of a ratio are measured in the same cycles of turns.',
 ];
 const sharedRedis = scenarios.some((scenario) => scenario.needsRedis)
   ? await provideSharedRedis()
@@ -135,17 +139,22 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     // Alternating the order keeps any drift of the machine from always favouring the same subjects.
     const order = pass % 2 === 0 ? scenario.subjects : [...scenario.subjects].reverse();
     const label = `  pass ${pass + 1}/${passCount}`;
+    // Interleaved: every child of the pass at once, taking turns; otherwise one after another.
+    const rotation = scenario.interleaved
+      ? new TurnRotation(order.map((subject) => subject.name))
+      : undefined;
+    const oneAtATime = rotation === undefined && CHILDREN_AT_ONCE[profile] === 1;
     const measure = async (subject: (typeof order)[number]) => {
-      if (CHILDREN_AT_ONCE[profile] === 1) progress(`${label}  ${subject.name} … `);
+      if (oneAtATime) progress(`${label}  ${subject.name} … `);
       const childStarted = process.hrtime.bigint();
-      const metrics = await runInChild(scenario.name, subject.name, profile, childEnv);
+      const metrics = await runInChild(scenario.name, subject.name, profile, childEnv, rotation);
       const seconds = Number(process.hrtime.bigint() - childStarted) / 1e9;
       runs.get(subject.name)?.push(metrics);
       const value = metrics[scenario.chart.key];
       const shown = `${value === undefined ? '' : scenario.chart.format(value)} (${seconds.toFixed(1)} s)`;
-      progress(CHILDREN_AT_ONCE[profile] === 1 ? `${shown}\n` : `${label}  ${subject.name} … ${shown}\n`);
+      progress(oneAtATime ? `${shown}\n` : `${label}  ${subject.name} … ${shown}\n`);
     };
-    await runAtMost(CHILDREN_AT_ONCE[profile], order, measure);
+    await runAtMost(rotation ? order.length : CHILDREN_AT_ONCE[profile], order, measure);
   }
   const medians = Object.fromEntries(
     scenario.subjects.map((subject) => [

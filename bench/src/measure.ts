@@ -1,4 +1,5 @@
 import { getHeapStatistics } from 'node:v8';
+import { OWN_TURNS, type Turns } from './turns.js';
 
 /*
  * Timing and heap loops. Each child process measures one subject, so every call site below sees one kind of
@@ -199,6 +200,8 @@ export interface Operation<R = unknown> {
 export interface ConcurrentOptions extends ThroughputOptions {
   /** Calls in flight: each of this many loops awaits its call before it makes the next. */
   concurrency: number;
+  /** When to work, in an interleaved scenario: the warm-up in one turn, each timed round in one of its own. */
+  turns?: Turns;
 }
 
 /**
@@ -241,17 +244,20 @@ export async function measureConcurrentThroughput<R>(
   operation: Operation<R>,
   options: ConcurrentOptions,
 ): Promise<Throughput> {
-  const calibration = Math.max(options.concurrency * 4, 200);
+  const { concurrency, turns = OWN_TURNS } = options;
+  const calibration = Math.max(concurrency * 4, 200);
   let warmupOps = 0;
   let warmupNs = 0;
-  do {
-    warmupNs += await concurrentBatch(operation, options.concurrency, calibration);
-    warmupOps += calibration;
-  } while (warmupNs < options.warmupMs * 1e6);
+  await turns.take(async () => {
+    do {
+      warmupNs += await concurrentBatch(operation, concurrency, calibration);
+      warmupOps += calibration;
+    } while (warmupNs < options.warmupMs * 1e6);
+  });
   const batchOps = Math.max(calibration, Math.round((warmupOps / warmupNs) * options.roundMs * 1e6));
   const roundsOpsPerSec: number[] = [];
   for (let round = 0; round < options.rounds; round++) {
-    const elapsedNs = await concurrentBatch(operation, options.concurrency, batchOps);
+    const elapsedNs = await turns.take(() => concurrentBatch(operation, concurrency, batchOps));
     roundsOpsPerSec.push((batchOps / elapsedNs) * 1e9);
   }
   return { roundsOpsPerSec, batchOps };

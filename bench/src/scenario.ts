@@ -1,3 +1,4 @@
+import type { Turns } from './turns.js';
 import type { PassMetrics } from './verdict-rule.js';
 import type { Channel } from './worker-process.js';
 
@@ -99,10 +100,18 @@ export interface Scenario {
   workers?: Readonly<Record<string, (channel: Channel, args: unknown) => Promise<void>>>;
   /** Child processes per subject: more passes average out a noisy neighbour. */
   passes: Readonly<Record<ProfileName, number>>;
+  /**
+   * Whether a pass runs its subjects interleaved: all their children at once, taking turns (see turns.ts),
+   * instead of one child after another. `measure` must then do all its work inside `turns.take`.
+   */
+  interleaved?: boolean;
   /** The scenario's parameters for a profile, recorded in the JSON. */
   settings(profile: ProfileName): Readonly<Record<string, number | string>>;
-  /** Child side: measures one subject. Throws if the subject does not behave (a miss, a lost entry). */
-  measure(subject: string, profile: ProfileName): Promise<Metrics>;
+  /**
+   * Child side: measures one subject. Throws if the subject does not behave (a miss, a lost entry). `turns`:
+   * when the child may work, in an interleaved scenario; every turn is its own otherwise.
+   */
+  measure(subject: string, profile: ProfileName, turns: Turns): Promise<Metrics>;
   columns: readonly Column[];
   chart: ChartSpec;
   /**

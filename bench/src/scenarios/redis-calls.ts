@@ -158,38 +158,48 @@ export function defineRedisCallScenario(spec: RedisCallSpec): Scenario {
       ...spec.settings[profile],
     }),
 
-    async measure(subjectName, profile) {
+    // Interleaved: the figures of a ratio are measured in the same cycles of turns (see turns.ts).
+    interleaved: true,
+
+    async measure(subjectName, profile, turns) {
       const subject = spec.subjects.find((candidate) => candidate.name === subjectName);
       if (!subject) throw new Error(`${spec.name} has no subject ${JSON.stringify(subjectName)}`);
       const settings = spec.settings[profile];
       const url = benchRedisUrl();
       const target = newTarget(url, spec.name);
-      const admin = await adminClient(url);
       const entries = generateEntries({ count: KEYS, keyBytes: KEY_BYTES, valueBytes: VALUE_BYTES });
-      try {
+      const { admin, client } = await turns.take(async () => {
+        const admin = await adminClient(url);
         const factory = await subject.load();
         const client = await factory(target, entries);
-        try {
-          const { operation } = client;
-          for (let i = 0; i < spec.checkedCalls; i++) {
-            const text = operation.text(await operation.call(i));
-            if (text !== spec.expected(i, entries)) {
-              throw new Error(`call ${i} answered ${JSON.stringify(text?.slice(0, 80))}, not what it should`);
-            }
+        const { operation } = client;
+        for (let i = 0; i < spec.checkedCalls; i++) {
+          const text = operation.text(await operation.call(i));
+          if (text !== spec.expected(i, entries)) {
+            throw new Error(`call ${i} answered ${JSON.stringify(text?.slice(0, 80))}, not what it should`);
           }
-          const { roundsOpsPerSec, batchOps } = await measureConcurrentThroughput(operation, {
-            concurrency: spec.concurrency,
-            ...settings,
-          });
+        }
+        return { admin, client };
+      });
+      try {
+        const { operation } = client;
+        const { roundsOpsPerSec, batchOps } = await measureConcurrentThroughput(operation, {
+          concurrency: spec.concurrency,
+          turns,
+          ...settings,
+        });
+        const latency = await turns.take(async () => {
           const latency = await sampleConcurrentLatency(operation, spec.concurrency, settings.samples);
           await spec.afterwards?.(admin, target, entries);
-          return throughputFigures(roundsOpsPerSec, batchOps, latency);
-        } finally {
-          await client.close();
-        }
+          return latency;
+        });
+        return throughputFigures(roundsOpsPerSec, batchOps, latency);
       } finally {
-        await deletePrefix(admin, target.prefix);
-        admin.disconnect();
+        await turns.take(async () => {
+          await client.close();
+          await deletePrefix(admin, target.prefix);
+          admin.disconnect();
+        });
       }
     },
 

@@ -31,10 +31,11 @@ export const CLIENT_NOTES = [
 
 /** What the hand-corked baselines of redis-get-64 and redis-set-ttl-64 are for. */
 export const CORKED_NOTE =
-  'tiercache corks its socket until the end of each tick, so the commands that one batch of replies sets off ' +
-  'leave in one writev instead of one write(2) each. The baselines "ioredis 5/6 (corked per tick)" do the ' +
-  'same by hand and nothing else; tiercache is held to the faster of the two: the distance from it is what ' +
-  'the backend itself costs (key prefix, checks, Result, counters).';
+  "tiercache writes GET, SET and MGET to its own client's socket itself, the commands of each tick joined in " +
+  'one write at its end, and leaves the rest of the work to ioredis (connection, reply parsing). The baselines ' +
+  '"ioredis 5/6 (corked per tick)" batch the same way by hand with ioredis\'s own commands: the socket corked ' +
+  'until the tick ends, so the commands that one batch of replies sets off leave in one writev. tiercache is ' +
+  'held to the faster of the two.';
 
 /** Why a Redis call scenario has a tiercache subject on a caller's ioredis 6 client. */
 export const CALLER_CLIENT_NOTE =
@@ -57,7 +58,7 @@ export const redisGet64 = defineRedisCallScenario({
       'through the keys. Throughput is the median of timed batches after a warm-up, with no clock inside the ' +
       'loop; latency (issue to answer) comes from a separate batch at the same concurrency.',
     'Every call is checked to find a value, and the first calls to read back exactly what was stored. Raw ' +
-      'clients are given their keys with the prefix already joined on; tiercache joins its keyPrefix per call.',
+      'clients are given their keys with the prefix already joined on; tiercache adds its keyPrefix on each call.',
     ...CLIENT_NOTES,
     CORKED_NOTE,
     CALLER_CLIENT_NOTE,
