@@ -11,9 +11,9 @@ export interface KeyPrefix {
 }
 
 /**
- * GET, SET and MGET on a standalone client of the ioredis this package imports, written straight to the
- * client's socket and queued for ioredis's reply parser, as `sendCommand` does for a ready client — without
- * ioredis's `Command`.
+ * GET, SET and MGET on one of the backend's own standalone clients, written straight to the client's socket
+ * and queued for ioredis's reply parser, as `sendCommand` does for a ready client — without ioredis's
+ * `Command`.
  *
  * ioredis's per-command machinery was a fifth of the client's busy time at 64 calls in flight (profiled: flag
  * lookups that lower-case the name, the blocking-timeout checks, a promise with two wrappers, copying the
