@@ -63,6 +63,10 @@ async function getOrSetAgainstGet(
   return ratios;
 }
 
+/*
+ * Two loops rather than one taking the call to make: each loop's call site then sees one method only, as an
+ * application's does, and V8 optimises each for it.
+ */
 async function timeGets(cache: CacheBackend, keys: readonly string[], ops: number): Promise<number> {
   const { length } = keys;
   let hits = 0;

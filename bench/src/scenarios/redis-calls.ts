@@ -168,21 +168,23 @@ export function defineRedisCallScenario(spec: RedisCallSpec): Scenario {
       const url = benchRedisUrl();
       const target = newTarget(url, spec.name);
       const entries = generateEntries({ count: KEYS, keyBytes: KEY_BYTES, valueBytes: VALUE_BYTES });
-      const { admin, client } = await turns.take(async () => {
-        const admin = await adminClient(url);
-        const factory = await subject.load();
-        const client = await factory(target, entries);
-        const { operation } = client;
-        for (let i = 0; i < spec.checkedCalls; i++) {
-          const text = operation.text(await operation.call(i));
-          if (text !== spec.expected(i, entries)) {
-            throw new Error(`call ${i} answered ${JSON.stringify(text?.slice(0, 80))}, not what it should`);
-          }
-        }
-        return { admin, client };
-      });
+      // Filled in the first turn; whatever was made is closed, and the child's keys deleted, in the last, even
+      // when a step between fails (the run's Redis may be the caller's own, through REDIS_URL).
+      const made: { admin?: Redis; client?: TimedClient } = {};
       try {
-        const { operation } = client;
+        const { operation } = await turns.take(async () => {
+          made.admin = await adminClient(url);
+          const factory = await subject.load();
+          made.client = await factory(target, entries);
+          const { operation } = made.client;
+          for (let i = 0; i < spec.checkedCalls; i++) {
+            const text = operation.text(await operation.call(i));
+            if (text !== spec.expected(i, entries)) {
+              throw new Error(`call ${i} answered ${JSON.stringify(text?.slice(0, 80))}, not what it should`);
+            }
+          }
+          return made.client;
+        });
         const { roundsOpsPerSec, batchOps } = await measureConcurrentThroughput(operation, {
           concurrency: spec.concurrency,
           turns,
@@ -190,15 +192,17 @@ export function defineRedisCallScenario(spec: RedisCallSpec): Scenario {
         });
         const latency = await turns.take(async () => {
           const latency = await sampleConcurrentLatency(operation, spec.concurrency, settings.samples);
-          await spec.afterwards?.(admin, target, entries);
+          await spec.afterwards?.(made.admin as Redis, target, entries);
           return latency;
         });
         return throughputFigures(roundsOpsPerSec, batchOps, latency);
       } finally {
         await turns.take(async () => {
-          await client.close();
-          await deletePrefix(admin, target.prefix);
-          admin.disconnect();
+          await made.client?.close();
+          if (made.admin) {
+            await deletePrefix(made.admin, target.prefix);
+            made.admin.disconnect();
+          }
         });
       }
     },
