@@ -2,6 +2,7 @@ import { tracingChannel } from 'node:diagnostics_channel';
 import { type Command, Redis } from 'ioredis';
 import type { CallDeadlines, Deadlined } from './call-deadlines.js';
 import type { Client } from './redis-options.js';
+import { type DirectReply, ReplyReader, type ReplyRoute } from './reply-reader.js';
 
 /** A prefix written before keys as a command is encoded (see {@link DirectCommand.encoded}). */
 export interface KeyPrefix {
@@ -30,6 +31,8 @@ export class DirectCommand implements Deadlined {
   readonly name: string;
   readonly args: ReadonlyArray<string | number>;
   readonly promise: Promise<unknown>;
+  /** The reply's shape, as {@link ReplyRoute.nextDirect} tells it: MGET's array of a value per key, or one. */
+  readonly values: number;
   deadline = 0;
   answered = false;
   readonly #deadlines: CallDeadlines;
@@ -51,6 +54,7 @@ export class DirectCommand implements Deadlined {
   ) {
     this.name = name;
     this.args = args;
+    this.values = name === 'mget' ? args.length : 0;
     this.#keyCount = keyCount;
     this.#keyPrefix = keyPrefix;
     this.#deadlines = deadlines;
@@ -65,10 +69,16 @@ export class DirectCommand implements Deadlined {
     this.#deadlines.track(this, ms);
   }
 
-  /** ioredis's parser hands every reply over as Buffers. */
+  /** The reply as ioredis's parser hands it over, strings as Buffers. */
   resolve(reply: unknown): void {
     this.#deadlines.answered(this);
     this.#settle(decoded(reply));
+  }
+
+  /** The reply as the {@link ReplyReader} decoded it. */
+  answer(reply: DirectReply): void {
+    this.#deadlines.answered(this);
+    this.#settle(reply);
   }
 
   reject(error: Error): void {
@@ -118,6 +128,37 @@ export class OwnRedis extends Redis {
     this.beforeSend?.();
     return super.sendCommand(command, stream);
   }
+}
+
+/**
+ * Lets a {@link ReplyReader} read the replies on each connection the client makes from now on, ahead of
+ * ioredis's parser: ioredis's listener for the socket's data becomes where the reader passes on what is not a
+ * DirectCommand's. The client emits `connect` in the tick it made the listener, before any reply can arrive;
+ * a connection already made is left to ioredis (its parser may be in the middle of a reply), and so is one
+ * whose socket has any other listener for its data, which ioredis adds only for options that rule out
+ * DirectCommands.
+ */
+export function readDirectReplies(client: OwnRedis): void {
+  client.on('connect', () => {
+    const stream = client.stream;
+    const listeners = stream.listeners('data');
+    if (listeners.length !== 1) return;
+    const parse = listeners[0] as (bytes: Buffer) => void;
+    const queue = client.commandQueue;
+    const route: ReplyRoute = {
+      nextDirect() {
+        const command = queue.peekFront()?.command;
+        return command instanceof DirectCommand ? command.values : -1;
+      },
+      answerNext(reply) {
+        // nextDirect has just found a DirectCommand at the head.
+        ((queue.shift() as QueuedItem).command as unknown as DirectCommand).answer(reply);
+      },
+      passOn: parse,
+    };
+    stream.removeListener('data', parse);
+    stream.prependListener('data', new ReplyReader(route).read);
+  });
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   DirectCommand,
   type KeyPrefix,
   type OwnRedis,
+  readDirectReplies,
   takesDirectCommands,
   writesDirectly,
 } from './direct-command.js';
@@ -83,7 +84,10 @@ export class Transport {
     this.#deadlines = new CallDeadlines(!isCluster(client));
     this.#ioredisKeyPrefix = client.options.keyPrefix || undefined;
     this.#direct = takesDirectCommands(client);
-    if (this.#direct) (client as OwnRedis).beforeSend = this.#writes.sendDirectNow;
+    if (this.#direct) {
+      (client as OwnRedis).beforeSend = this.#writes.sendDirectNow;
+      readDirectReplies(client as OwnRedis);
+    }
     this.#takesOurCommands = client instanceof Redis || client instanceof Cluster;
     this.#keyPrefix = options.keyPrefix;
     const prefix = (this.#ioredisKeyPrefix ?? '') + options.keyPrefix;

@@ -151,3 +151,86 @@ describe('commands written to the socket directly', () => {
     }
   });
 });
+
+describe("replies read ahead of ioredis's parser", () => {
+  /** A transport over a client made as the backend makes its own, to reach the client's socket. */
+  async function ownTransport(keyPrefix: string) {
+    const client = new OwnRedis(server.url, {
+      autoResendUnfulfilledCommands: false,
+      enableOfflineQueue: false,
+      commandTimeout: 5_000,
+    });
+    const transport = new Transport(client, { timeoutMs: 5_000, needsOwnTimeout: false, keyPrefix });
+    await new Promise((resolve) => client.once('ready', resolve));
+    const close = () => {
+      transport.close();
+      transport.detach();
+      client.disconnect();
+    };
+    return { client, transport, close };
+  }
+
+  /** Whether the socket's data goes first to a ReplyReader (its listener is the reader's `read`). */
+  const readerIsFirst = (client: OwnRedis) => client.stream.listeners('data')[0]?.name === 'read';
+
+  it('large values, cut across socket reads, come back whole among small ones sent in the same tick', async () => {
+    const { client, transport, close } = await ownTransport('large:');
+    try {
+      expect(readerIsFirst(client)).toBe(true);
+      const big = `${'é'.repeat(700_000)}|${'x'.repeat(300_000)}`;
+      const values = Array.from({ length: 30 }, (_, i) => `${i}:${'€'.repeat(20_000 + i)}`);
+      await plain.set('large:big', big);
+      await plain.mset(...values.flatMap((value, i) => [`large:${i}`, value]));
+      await plain.set('large:small', 'tiny');
+      const keys = values.map((_, i) => String(i));
+      const answers = await Promise.all([
+        transport.sendCommand('get', ['small'], 1),
+        transport.sendCommand('get', ['big'], 1),
+        transport.sendCommand('mget', [...keys, 'absent'], keys.length + 1),
+        transport.sendCommand('get', ['small'], 1),
+        transport.sendCommand('set', ['small', 'again'], 1),
+        transport.sendCommand('get', ['absent'], 1),
+      ]);
+      expect(answers).toEqual(['tiny', big, [...values, null], 'tiny', 'OK', null]);
+    } finally {
+      close();
+    }
+  });
+
+  it("an error reply, and another command's reply, between direct ones reach ioredis and only their callers", async () => {
+    const { client, transport, close } = await ownTransport('mixed:');
+    try {
+      await plain.set('mixed:k', 'v');
+      await plain.rpush('mixed:list', 'a');
+      const answers = await Promise.allSettled([
+        transport.sendCommand('get', ['k'], 1),
+        transport.sendCommand('get', ['list'], 1),
+        client.lrange('mixed:list', 0, -1),
+        transport.sendCommand('mget', ['k', 'list'], 2),
+        transport.sendCommand('get', ['k'], 1),
+      ]);
+      expect(answers.map((a) => (a.status === 'fulfilled' ? a.value : String(a.reason)))).toEqual([
+        'v',
+        expect.stringContaining('WRONGTYPE'),
+        ['a'],
+        ['v', null],
+        'v',
+      ]);
+    } finally {
+      close();
+    }
+  });
+
+  it('is in place again on the connection made after one drops', async () => {
+    const { client, transport, close } = await ownTransport('again:');
+    try {
+      await plain.set('again:k', 'v');
+      client.stream.destroy();
+      await new Promise((resolve) => client.once('ready', resolve));
+      expect(readerIsFirst(client)).toBe(true);
+      expect(await transport.sendCommand('mget', ['k', 'k'], 2)).toEqual(['v', 'v']);
+    } finally {
+      close();
+    }
+  });
+});

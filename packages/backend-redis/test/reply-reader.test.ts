@@ -1,0 +1,238 @@
+import { createRequire } from 'node:module';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type DirectReply, ReplyReader, type ReplyRoute } from '../src/reply-reader.js';
+
+/*
+ * The reader in front of a real RESP parser — redis-parser, ioredis 5's own, in the Buffers mode ioredis runs
+ * it in — over random replies cut into random chunks: every reply must come out once, in order, equal to what
+ * the parser alone makes of the same bytes; and the reader must decode exactly the DirectCommands' replies
+ * that are whole in one chunk and of the shape their command expects.
+ */
+
+interface RedisParser {
+  execute(bytes: Buffer): void;
+}
+type ParserOptions = {
+  returnBuffers: boolean;
+  returnReply(reply: unknown): void;
+  returnError(error: Error): void;
+};
+const Parser = createRequire(import.meta.url)('redis-parser') as new (options: ParserOptions) => RedisParser;
+
+/** A reply on the wire, and the command waiting for it: a DirectCommand expecting a shape, or another (-1). */
+interface Reply {
+  expected: number;
+  bytes: Buffer;
+  /** Decodable by the reader: a DirectCommand's reply of the shape it expects. */
+  decodable: boolean;
+}
+
+const bulk = (text: string | null) =>
+  text === null ? '$-1\r\n' : `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
+
+/** Values with the bytes that could confuse a reader: CRLF, digits, type bytes, multi-byte UTF-8. */
+const text = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: 'grapheme', maxLength: 8 }),
+  fc.constantFrom('', '\r\n', '$3\r\n', '*2\r\n', 'é€😀', '+OK'),
+  fc.string({ minLength: 200, maxLength: 600 }),
+);
+const nullable = fc.option(text, { nil: null });
+
+/** Any RESP2 value, for commands that are not DirectCommands (scripts, DEL, INFO, errors). */
+const anyValue: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    nullable.map(bulk),
+    fc.integer().map((n) => `:${n}\r\n`),
+    fc.constantFrom(
+      '+OK\r\n',
+      '+QUEUED\r\n',
+      '-ERR wrong\r\n',
+      '-WRONGTYPE Operation\r\n',
+      '*-1\r\n',
+      '*0\r\n',
+    ),
+    fc.array(tie('value'), { maxLength: 4 }).map((items) => `*${items.length}\r\n${items.join('')}`),
+  ),
+})).value;
+
+const reply: fc.Arbitrary<Reply> = fc.oneof(
+  // GET: text or null.
+  nullable.map((value) => ({ expected: 0, bytes: Buffer.from(bulk(value)), decodable: true })),
+  // SET: OK, or null for NX/XX.
+  fc
+    .constantFrom('+OK\r\n', '$-1\r\n')
+    .map((wire) => ({ expected: 0, bytes: Buffer.from(wire), decodable: true })),
+  // MGET of n keys.
+  fc.array(nullable, { minLength: 1, maxLength: 6 }).map((values) => ({
+    expected: values.length,
+    bytes: Buffer.from(`*${values.length}\r\n${values.map(bulk).join('')}`),
+    decodable: true,
+  })),
+  // A DirectCommand answered with an error: ioredis decides what it means.
+  fc.constantFrom('-ERR max\r\n', '-WRONGTYPE Operation against a key\r\n').map((wire) => ({
+    expected: 0,
+    bytes: Buffer.from(wire),
+    decodable: false,
+  })),
+  // A reply not of the shape its command expects: never decoded, whatever it holds.
+  fc.array(nullable, { maxLength: 3 }).map((values) => ({
+    expected: values.length + 1,
+    bytes: Buffer.from(`*${values.length}\r\n${values.map(bulk).join('')}`),
+    decodable: false,
+  })),
+  fc.integer().map((n) => ({ expected: 2, bytes: Buffer.from(`:${n}\r\n`), decodable: false })),
+  // Every other command's reply.
+  anyValue.map((wire) => ({ expected: -1, bytes: Buffer.from(wire), decodable: false })),
+);
+
+/** Replies as callers take them: text for Buffers, errors as their messages. */
+function plain(value: unknown): unknown {
+  if (value instanceof Buffer) return value.toString();
+  if (value instanceof Error) return `error: ${value.message}`;
+  if (Array.isArray(value)) return value.map(plain);
+  return value;
+}
+
+/** Parses the whole stream with the parser alone: what every reply must come out as. */
+function parsedAlone(wire: Buffer): unknown[] {
+  const out: unknown[] = [];
+  const parser = new Parser({
+    returnBuffers: true,
+    returnReply: (value) => out.push(plain(value)),
+    returnError: (error) => out.push(plain(error)),
+  });
+  parser.execute(wire);
+  return out;
+}
+
+/** Feeds the chunks through a reader in front of the parser: each reply, and who answered it. */
+function readThrough(replies: readonly Reply[], chunks: readonly Buffer[]) {
+  const answered: Array<{ by: 'reader' | 'parser'; value: unknown }> = [];
+  let next = 0;
+  const parser = new Parser({
+    returnBuffers: true,
+    returnReply: (value) => {
+      answered.push({ by: 'parser', value: plain(value) });
+      next++;
+    },
+    returnError: (error) => {
+      answered.push({ by: 'parser', value: plain(error) });
+      next++;
+    },
+  });
+  const route: ReplyRoute = {
+    nextDirect: () => replies[next]?.expected ?? -1,
+    answerNext: (value: DirectReply) => {
+      answered.push({ by: 'reader', value });
+      next++;
+    },
+    passOn: (bytes) => parser.execute(bytes),
+  };
+  const reader = new ReplyReader(route);
+  for (const chunk of chunks) reader.read(chunk);
+  return answered;
+}
+
+/** Cuts `wire` at the given offsets (any order, duplicates and out-of-range ones ignored). */
+function cut(wire: Buffer, at: readonly number[]): Buffer[] {
+  const offsets = [...new Set(at.filter((offset) => offset > 0 && offset < wire.length))].sort(
+    (a, b) => a - b,
+  );
+  const chunks: Buffer[] = [];
+  let start = 0;
+  for (const offset of [...offsets, wire.length]) {
+    chunks.push(wire.subarray(start, offset));
+    start = offset;
+  }
+  return chunks;
+}
+
+describe('ReplyReader', () => {
+  it('answers every reply once, in order, as the parser alone would, however the bytes are cut', () => {
+    fc.assert(
+      fc.property(
+        fc.array(reply, { minLength: 1, maxLength: 30 }),
+        fc.array(fc.nat({ max: 4000 }), { maxLength: 25 }),
+        (replies, cuts) => {
+          const wire = Buffer.concat(replies.map((r) => r.bytes));
+          const chunks = cut(wire, cuts);
+          const answered = readThrough(replies, chunks);
+          expect(answered.map((a) => a.value)).toEqual(parsedAlone(wire));
+          // Who answered: the reader exactly the decodable replies whole in one chunk.
+          const chunkEnds: number[] = [];
+          let end = 0;
+          for (const chunk of chunks) {
+            end += chunk.length;
+            chunkEnds.push(end);
+          }
+          let start = 0;
+          replies.forEach((r, i) => {
+            const stop = start + r.bytes.length;
+            const whole = chunkEnds.every((edge) => edge <= start || edge >= stop);
+            expect(answered[i]?.by).toBe(r.decodable && whole ? 'reader' : 'parser');
+            start = stop;
+          });
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('decodes a value of several megabytes cut into socket-sized chunks, through the parser', () => {
+    const big = 'é'.repeat(1_500_000);
+    const replies: Reply[] = [
+      { expected: 0, bytes: Buffer.from(bulk('small')), decodable: true },
+      { expected: 0, bytes: Buffer.from(bulk(big)), decodable: true },
+      { expected: 2, bytes: Buffer.from(`*2\r\n${bulk('a')}${bulk(null)}`), decodable: true },
+    ];
+    const wire = Buffer.concat(replies.map((r) => r.bytes));
+    const chunks = cut(
+      wire,
+      Array.from({ length: Math.ceil(wire.length / 65_536) }, (_, i) => (i + 1) * 65_536),
+    );
+    const answered = readThrough(replies, chunks);
+    expect(answered.map((a) => a.by)).toEqual(['reader', 'parser', 'reader']);
+    expect(answered[1]?.value).toBe(big);
+    expect(answered[2]?.value).toEqual(['a', null]);
+  });
+
+  it('stops at a type it does not know and passes everything on from there, untouched', () => {
+    const passed: Buffer[] = [];
+    const answered: DirectReply[] = [];
+    const reader = new ReplyReader({
+      nextDirect: () => 0,
+      answerNext: (value) => answered.push(value),
+      passOn: (bytes) => passed.push(Buffer.from(bytes)),
+    });
+    // A RESP3 attribute before a reply, then replies the reader would otherwise decode.
+    reader.read(Buffer.from(`${bulk('first')}|1\r\n+key\r\n:1\r\n${bulk('after')}`));
+    reader.read(Buffer.from(bulk('later')));
+    expect(answered).toEqual(['first']);
+    expect(Buffer.concat(passed).toString()).toBe(`|1\r\n+key\r\n:1\r\n${bulk('after')}${bulk('later')}`);
+  });
+
+  it('follows RESP3 aggregates and nulls passed on, to decode the reply after them', () => {
+    const passed: string[] = [];
+    const answered: DirectReply[] = [];
+    const pending = [-1, -1, -1, 0];
+    const reader = new ReplyReader({
+      nextDirect: () => pending[0] ?? -1,
+      answerNext: (value) => {
+        answered.push(value);
+        pending.shift();
+      },
+      passOn: (bytes) => {
+        passed.push(bytes.toString());
+        pending.shift();
+      },
+    });
+    const map = '%2\r\n+a\r\n:1\r\n+b\r\n~2\r\n,1.5\r\n#t\r\n';
+    const push = '>3\r\n$7\r\nmessage\r\n$2\r\nch\r\n=7\r\ntxt:hey\r\n';
+    reader.read(Buffer.from(`${map}_\r\n${push}${bulk('mine')}`));
+    expect(passed).toEqual([map, '_\r\n', push]);
+    expect(answered).toEqual(['mine']);
+  });
+});
