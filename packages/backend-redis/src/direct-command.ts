@@ -144,15 +144,15 @@ export function readDirectReplies(client: OwnRedis): void {
     const listeners = stream.listeners('data');
     if (listeners.length !== 1) return;
     const parse = listeners[0] as (bytes: Buffer) => void;
-    const queue = client.commandQueue;
+    // The queue is read each time, as ioredis's own reply handler reads it.
     const route: ReplyRoute = {
       nextDirect() {
-        const command = queue.peekFront()?.command;
+        const command = client.commandQueue.peekFront()?.command;
         return command instanceof DirectCommand ? command.values : -1;
       },
       answerNext(reply) {
         // nextDirect has just found a DirectCommand at the head.
-        ((queue.shift() as QueuedItem).command as unknown as DirectCommand).answer(reply);
+        ((client.commandQueue.shift() as QueuedItem).command as unknown as DirectCommand).answer(reply);
       },
       passOn: parse,
     };
