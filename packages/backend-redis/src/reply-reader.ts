@@ -23,6 +23,8 @@ const PLUS = 0x2b; // + simple string
 const MINUS = 0x2d; // - error, or the sign of a length
 const UNDERSCORE = 0x5f; // _ RESP3 null
 const ZERO = 0x30;
+/** The longest header or simple reply line the reader follows: Redis's error messages are well under it. */
+const MAX_LINE = 65_536;
 
 /** `Buffer#utf8Slice`: what `toString('utf8', start, end)` calls after checking its arguments, a third of it. */
 type Utf8Slice = (this: Buffer, start: number, end: number) => string;
@@ -84,7 +86,7 @@ export class ReplyReader {
         route.passOn(chunk);
         return;
       }
-      route.passOn(at === length ? chunk : chunk.subarray(0, at));
+      this.#passOn(chunk, 0, at);
     }
     while (at < length) {
       const expected = route.nextDirect();
@@ -102,10 +104,27 @@ export class ReplyReader {
         route.passOn(at === 0 ? chunk : chunk.subarray(at));
         return;
       }
-      route.passOn(chunk.subarray(at, end));
+      this.#passOn(chunk, at, end);
       at = end;
     }
   };
+
+  /**
+   * Hands ioredis the whole replies in `chunk[from, to)`, then reads on. ioredis 5 lets an exception thrown
+   * while it handles a reply out of its listener, and its parser goes on from the byte after that reply with
+   * the next chunk; so here the rest of the chunk goes to it before the exception goes on, and the reader steps
+   * aside — it does not know what ioredis made of the reply.
+   */
+  #passOn(chunk: Buffer, from: number, to: number): void {
+    const route = this.#route;
+    try {
+      route.passOn(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to));
+    } catch (error) {
+      this.#stopped = true;
+      if (to < chunk.length) route.passOn(chunk.subarray(to));
+      throw error;
+    }
+  }
 
   /**
    * Decodes the reply at `at` if it is whole in the chunk and of the shape expected (see
@@ -120,7 +139,14 @@ export class ReplyReader {
       if (end < 0 || count !== expected) return -1;
       const items = new Array<string | null>(count);
       for (let i = 0; i < count; i++) {
-        if (chunk[end] !== DOLLAR) return -1;
+        const item = chunk[end];
+        if (item === UNDERSCORE && end + 3 <= chunk.length) {
+          // RESP3's null, as ioredis 6 speaks it by default.
+          items[i] = null;
+          end += 3;
+          continue;
+        }
+        if (item !== DOLLAR) return -1;
         end = this.#decodeBulk(chunk, end);
         if (end < 0) return -1;
         items[i] = this.#reply as string | null;
@@ -204,6 +230,8 @@ export class ReplyReader {
       const lf = chunk.indexOf(LF, p);
       if (lf < 0) {
         this.#line += chunk.toString('latin1', p, length);
+        // Redis's lines are short: a longer one is not its protocol, and the reader stops following.
+        if (this.#line.length > MAX_LINE) this.#stopped = true;
         return -1;
       }
       // The header's text without its CRLF, which a chunk's end may have cut anywhere.

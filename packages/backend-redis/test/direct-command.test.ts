@@ -233,4 +233,28 @@ describe("replies read ahead of ioredis's parser", () => {
       close();
     }
   });
+
+  it('works behind the replies a connection starts with: a database chosen, a client name', async () => {
+    // The backend's own options, on database 3: SELECT and CLIENT SETNAME are answered before any call's reply.
+    const cache = createRedisBackend({
+      redis: { host: server.host, port: server.port, db: 3, connectionName: 'tiercache-reader' },
+      keyPrefix: 'db3:',
+    });
+    try {
+      expectOk(await cache.set('k', 'três'));
+      const many = cache.getMany(['k', 'absent', 'k2']);
+      const one = cache.get('k');
+      expect([...expectOk(await many).values()]).toEqual(['três', null, null]);
+      expect(expectOk(await one)).toBe('três');
+      const db3 = new Redis(`${server.url}/3`);
+      try {
+        expect(await db3.get('db3:k')).toBe('três');
+      } finally {
+        db3.disconnect();
+      }
+      expect(await plain.exists('db3:k')).toBe(0);
+    } finally {
+      await cache.close();
+    }
+  });
 });
