@@ -23,6 +23,23 @@ afterAll(async () => {
   await server.stop();
 });
 
+/** A transport over a client made as the backend makes its own, to reach the client's socket. */
+async function ownTransport(keyPrefix: string) {
+  const client = new OwnRedis(server.url, {
+    autoResendUnfulfilledCommands: false,
+    enableOfflineQueue: false,
+    commandTimeout: 5_000,
+  });
+  const transport = new Transport(client, { timeoutMs: 5_000, needsOwnTimeout: false, keyPrefix });
+  await new Promise((resolve) => client.once('ready', resolve));
+  const close = () => {
+    transport.close();
+    transport.detach();
+    client.disconnect();
+  };
+  return { client, transport, close };
+}
+
 describe('commands written to the socket directly', () => {
   it("a program tracing ioredis's commands sees the backend's GET, SET and MGET", async () => {
     const cache = createRedisBackend({ url: server.url, keyPrefix: 'traced:' });
@@ -125,19 +142,8 @@ describe('commands written to the socket directly', () => {
   });
 
   it('a command sent as the connection drops, in the same tick, fails at once, and the next ones are served', async () => {
-    // The transport over a client made as the backend makes its own, to reach the client's socket.
-    const client = new OwnRedis(server.url, {
-      autoResendUnfulfilledCommands: false,
-      enableOfflineQueue: false,
-      commandTimeout: 5_000,
-    });
-    const transport = new Transport(client, {
-      timeoutMs: 5_000,
-      needsOwnTimeout: false,
-      keyPrefix: 'dropped:',
-    });
+    const { client, transport, close } = await ownTransport('dropped:');
     try {
-      await new Promise((resolve) => client.once('ready', resolve));
       await plain.set('dropped:k', 'v');
       const read = transport.sendCommand('get', ['k'], 1);
       client.stream.destroy();
@@ -145,31 +151,12 @@ describe('commands written to the socket directly', () => {
       await new Promise((resolve) => client.once('ready', resolve));
       expect(await transport.sendCommand('get', ['k'], 1)).toBe('v');
     } finally {
-      transport.close();
-      transport.detach();
-      client.disconnect();
+      close();
     }
   });
 });
 
 describe("replies read ahead of ioredis's parser", () => {
-  /** A transport over a client made as the backend makes its own, to reach the client's socket. */
-  async function ownTransport(keyPrefix: string) {
-    const client = new OwnRedis(server.url, {
-      autoResendUnfulfilledCommands: false,
-      enableOfflineQueue: false,
-      commandTimeout: 5_000,
-    });
-    const transport = new Transport(client, { timeoutMs: 5_000, needsOwnTimeout: false, keyPrefix });
-    await new Promise((resolve) => client.once('ready', resolve));
-    const close = () => {
-      transport.close();
-      transport.detach();
-      client.disconnect();
-    };
-    return { client, transport, close };
-  }
-
   /** Whether the socket's data goes first to a ReplyReader (its listener is the reader's `read`). */
   const readerIsFirst = (client: OwnRedis) => client.stream.listeners('data')[0]?.name === 'read';
 
