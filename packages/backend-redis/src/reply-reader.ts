@@ -64,7 +64,11 @@ export class ReplyReader {
   #bulkLeft = 0;
   /** The start of a header line cut by the chunk's end. */
   #line = '';
-  /** Set at a type the reader does not know: from there on, every byte goes to ioredis. */
+  /**
+   * Set once the reader cannot tell where ioredis is in the replies — a type it does not know, a line longer
+   * than Redis writes, an exception out of ioredis's handling of one — and from then on every byte goes to
+   * ioredis as it comes.
+   */
   #stopped = false;
 
   constructor(route: ReplyRoute) {
