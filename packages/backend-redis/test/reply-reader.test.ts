@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
+import { Decoder } from 'ioredis-6/built/resp/decoder.js';
 import { describe, expect, it } from 'vitest';
 import { type DirectReply, ReplyReader, type ReplyRoute } from '../src/reply-reader.js';
 
@@ -178,6 +179,87 @@ describe('ReplyReader', () => {
         },
       ),
       { numRuns: 400 },
+    );
+  });
+
+  it("over RESP3, as ioredis 6 speaks it, agrees with ioredis 6's own decoder, pushes answering no command", () => {
+    const resp3Value: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        anyValue,
+        fc.constantFrom('_\r\n', ',1.5\r\n', '#t\r\n', '(12345678901234567890\r\n', '!5\r\nERR x\r\n'),
+        text.map((value) => `=${Buffer.byteLength(value) + 4}\r\ntxt:${value}\r\n`),
+        fc.array(tie('value'), { maxLength: 3 }).map((items) => `~${items.length}\r\n${items.join('')}`),
+        fc
+          .array(fc.tuple(text, tie('value')), { maxLength: 3 })
+          .map((entries) => `%${entries.length}\r\n${entries.map(([k, v]) => bulk(k) + v).join('')}`),
+      ),
+    })).value;
+    /** A reply, or a push (`expected` null) that answers no command. */
+    const resp3Reply: fc.Arbitrary<Omit<Reply, 'expected'> & { expected: number | null }> = fc.oneof(
+      nullable.map((value) => ({
+        expected: 0,
+        bytes: Buffer.from(value === null ? '_\r\n' : bulk(value)),
+        decodable: true,
+      })),
+      fc.array(nullable, { minLength: 1, maxLength: 6 }).map((values) => ({
+        expected: values.length,
+        bytes: Buffer.from(
+          `*${values.length}\r\n${values.map((v) => (v === null ? '_\r\n' : bulk(v))).join('')}`,
+        ),
+        decodable: true,
+      })),
+      resp3Value.map((wire) => ({ expected: -1, bytes: Buffer.from(wire), decodable: false })),
+      fc.array(text, { minLength: 1, maxLength: 3 }).map((items) => ({
+        expected: null,
+        bytes: Buffer.from(`>${items.length + 1}\r\n${bulk('invalidate')}${items.map(bulk).join('')}`),
+        decodable: false,
+      })),
+    );
+    const decoderOf = (out: unknown[], onAnswer: () => void) =>
+      new Decoder({
+        getTypeMapping: () => ({}),
+        onReply: (value: unknown) => {
+          out.push(value);
+          onAnswer();
+        },
+        onErrorReply: (error: Error) => {
+          out.push(`error: ${error.message}`);
+          onAnswer();
+        },
+        onPush: (value: unknown) => out.push({ push: value }),
+      });
+    fc.assert(
+      fc.property(
+        fc.array(resp3Reply, { minLength: 1, maxLength: 25 }),
+        fc.array(fc.nat({ max: 3000 }), { maxLength: 20 }),
+        (replies, cuts) => {
+          const wire = Buffer.concat(replies.map((r) => r.bytes));
+          const alone: unknown[] = [];
+          decoderOf(alone, () => {}).write(wire);
+          // The commands waiting, in order: pushes take none.
+          const queue = replies.filter((r) => r.expected !== null);
+          let next = 0;
+          const through: unknown[] = [];
+          let byReader = 0;
+          const decoder = decoderOf(through, () => next++);
+          const reader = new ReplyReader({
+            nextDirect: () => queue[next]?.expected ?? -1,
+            answerNext: (value) => {
+              through.push(value);
+              byReader++;
+              next++;
+            },
+            passOn: (bytes) => decoder.write(bytes),
+          });
+          for (const chunk of cut(wire, cuts)) reader.read(chunk);
+          expect(through).toEqual(alone);
+          expect(next).toBe(queue.length);
+          // Uncut, every reply the reader can decode is decoded by it.
+          if (cuts.length === 0) expect(byReader).toBe(replies.filter((r) => r.decodable).length);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 
