@@ -21,8 +21,8 @@ export interface KeyPrefix {
  * arguments), six times the backend's own work, and what kept the backend behind node-redis. What the
  * connection needs of a command is small and the same in ioredis 5 and 6: an item `{ command, select }` in
  * `commandQueue`, whose command has a `name` and `args` (for error messages), and a `resolve` that takes
- * the reply as Buffers and a `reject` that takes an error. The connection, reconnection, authentication and
- * reply parsing stay ioredis's.
+ * the reply as Buffers and a `reject` that takes an error. The connection, reconnection and authentication stay
+ * ioredis's; the replies are read by a {@link ReplyReader} where it can, by ioredis's parser otherwise.
  *
  * Only on the backend's own clients ({@link OwnRedis}), which ioredis never asks to resend a command (see
  * {@link takesDirectCommands}); every other call goes through `sendCommand`.

@@ -143,22 +143,13 @@ export class ReplyReader {
       if (end < 0 || count !== expected) return -1;
       const items = new Array<string | null>(count);
       for (let i = 0; i < count; i++) {
-        const item = chunk[end];
-        if (item === UNDERSCORE && end + 3 <= chunk.length) {
-          // RESP3's null, as ioredis 6 speaks it by default.
-          items[i] = null;
-          end += 3;
-          continue;
-        }
-        if (item !== DOLLAR) return -1;
-        end = this.#decodeBulk(chunk, end);
+        end = this.#decodeValue(chunk, end);
         if (end < 0) return -1;
         items[i] = this.#reply as string | null;
       }
       this.#reply = items;
       return end;
     }
-    if (type === DOLLAR) return this.#decodeBulk(chunk, at);
     if (type === PLUS) {
       // SET's OK: short, so a loop beats a call to indexOf.
       const length = chunk.length;
@@ -170,6 +161,13 @@ export class ReplyReader {
       }
       return -1;
     }
+    return this.#decodeValue(chunk, at);
+  }
+
+  /** One value, GET's or one of MGET's: a bulk string, or RESP3's null (`_`, as ioredis 6 speaks by default). */
+  #decodeValue(chunk: Buffer, at: number): number {
+    const type = chunk[at];
+    if (type === DOLLAR) return this.#decodeBulk(chunk, at);
     if (type === UNDERSCORE && at + 3 <= chunk.length) {
       this.#reply = null;
       return at + 3;
