@@ -59,6 +59,9 @@ export function readKeys(backend: string, operation: OperationName, keys: unknow
     }
     const length = keys.length;
     const distinct = new Set<string>();
+    // Copied as checked, in case the caller changes its array while the call is out, and as read once: a
+    // Proxy may answer something else if read again.
+    const copy: string[] = [];
     for (let i = 0; i < length; i++) {
       const key: unknown = keys[i];
       if (typeof key !== 'string' || key.length === 0 || !key.isWellFormed()) {
@@ -70,9 +73,9 @@ export function readKeys(backend: string, operation: OperationName, keys: unknow
         );
       }
       distinct.add(key);
+      copy.push(key);
     }
-    // A copy either way: the caller may change its array while the call is out.
-    return distinct.size === length ? (keys.slice() as string[]) : [...distinct];
+    return distinct.size === length ? copy : [...distinct];
   } catch (cause) {
     return unreadable(backend, operation, 'keys', cause);
   }

@@ -70,6 +70,28 @@ export function hostileInputTests({ make }: ConformanceContext): void {
     }
   });
 
+  it('getMany reads the keys it checked, even from a list that answers otherwise when read again', async () => {
+    const cache = await make();
+    expectOk(await cache.set('a', '1'));
+    expectOk(await cache.set('b', '2'));
+    // Each index answers its key the first time, and a number every time after.
+    const reads = new Map<string, number>();
+    const shifty = new Proxy(['a', 'b'], {
+      get(target, property, receiver) {
+        if (typeof property !== 'string' || !/^\d+$/.test(property))
+          return Reflect.get(target, property, receiver);
+        const count = (reads.get(property) ?? 0) + 1;
+        reads.set(property, count);
+        return count === 1 ? Reflect.get(target, property, receiver) : 42;
+      },
+    });
+    const found = expectOk(await cache.getMany(shifty));
+    expect([...found]).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+    ]);
+  });
+
   it('setMany refuses entries that throw when read, and writes none of them', async () => {
     const cache = await make();
     expectOk(await cache.set('a', 'old'));
