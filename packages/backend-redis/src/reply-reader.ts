@@ -23,8 +23,23 @@ const PLUS = 0x2b; // + simple string
 const MINUS = 0x2d; // - error, or the sign of a length
 const UNDERSCORE = 0x5f; // _ RESP3 null
 const ZERO = 0x30;
+// The other types the reader follows, but never decodes.
+const EQUALS = 0x3d; // = RESP3 verbatim string
+const BANG = 0x21; // ! RESP3 bulk error
+const TILDE = 0x7e; // ~ RESP3 set
+const GREATER = 0x3e; // > RESP3 push
+const PERCENT = 0x25; // % RESP3 map
+const COLON = 0x3a; // : integer
+const COMMA = 0x2c; // , RESP3 double
+const HASH = 0x23; // # RESP3 boolean
+const PAREN = 0x28; // ( RESP3 big number
 /** The longest header or simple reply line the reader follows: Redis's error messages are well under it. */
 const MAX_LINE = 65_536;
+/**
+ * The most the reader keeps of a DirectCommand's reply cut by the chunk's end, waiting for its end: a longer
+ * one goes to ioredis's parser, which joins the chunks of a long value itself.
+ */
+const MAX_HELD = 1_048_576;
 
 /** `Buffer#utf8Slice`: what `toString('utf8', start, end)` calls after checking its arguments, a third of it. */
 type Utf8Slice = (this: Buffer, start: number, end: number) => string;
@@ -43,12 +58,14 @@ const utf8Slice: Utf8Slice =
  * from the socket's chunk costs a fraction of it. So for a reply whose command is a DirectCommand, when it is
  * whole in the chunk and one of the shapes GET, SET and MGET answer, the reader decodes it and answers the
  * command itself. Every other reply — a script's, an error (ioredis decides what an error does to the
- * connection), one cut by the chunk's end — goes to ioredis's parser as it is.
+ * connection) — goes to ioredis's parser as it is. A DirectCommand's reply cut by the chunk's end (at 16
+ * getMany of 100 in flight, one in every few) is kept until its end comes, then joined and decoded (or handed
+ * to ioredis whole, if it is not of the shape expected); past {@link MAX_HELD}, it goes to ioredis.
  *
- * The reader hands ioredis whole replies only, so the two never both hold part of one: when it passes on a
- * reply cut by the chunk's end, it follows that reply's bytes (lengths and nesting, not values) to find its
- * end in a later chunk, passing them on too. At a type it does not know (RESP3's attributes), it stops
- * reading and passes everything on from there.
+ * The reader hands ioredis whole replies only, so the two never both hold part of one: when it passes on (or
+ * keeps) a reply cut by the chunk's end, it follows that reply's bytes (lengths and nesting, not values) to
+ * find its end in a later chunk. At a type it does not know (RESP3's attributes), it stops reading and passes
+ * everything on from there.
  */
 export class ReplyReader {
   readonly #route: ReplyRoute;
@@ -64,6 +81,9 @@ export class ReplyReader {
   #bulkLeft = 0;
   /** The start of a header line cut by the chunk's end. */
   #line = '';
+  /** The pieces of a DirectCommand's reply cut by a chunk's end, kept until its end comes; and their bytes. */
+  readonly #held: Buffer[] = [];
+  #heldBytes = 0;
   /**
    * Set once the reader cannot tell where ioredis is in the replies — a type it does not know, a line longer
    * than Redis writes, an exception out of ioredis's handling of one — and from then on every byte goes to
@@ -87,10 +107,16 @@ export class ReplyReader {
     if (this.#inReply) {
       at = this.#follow(chunk, 0);
       if (at < 0) {
+        if (this.#heldBytes > 0 && !this.#stopped && this.#heldBytes + length <= MAX_HELD) {
+          this.#hold(chunk);
+          return;
+        }
+        this.#releaseHeld();
         route.passOn(chunk);
         return;
       }
-      this.#passOn(chunk, 0, at);
+      if (this.#heldBytes > 0) this.#endHeld(chunk, at);
+      else this.#passOn(at === length ? chunk : chunk.subarray(0, at), chunk, at);
     }
     while (at < length) {
       const expected = route.nextDirect();
@@ -105,29 +131,60 @@ export class ReplyReader {
       }
       const end = this.#follow(chunk, at);
       if (end < 0) {
-        route.passOn(at === 0 ? chunk : chunk.subarray(at));
+        const rest = at === 0 ? chunk : chunk.subarray(at);
+        if (!this.#stopped && length - at <= MAX_HELD && startsAs(chunk[at], expected)) this.#hold(rest);
+        else route.passOn(rest);
         return;
       }
-      this.#passOn(chunk, at, end);
+      this.#passOn(at === 0 && end === length ? chunk : chunk.subarray(at, end), chunk, end);
       at = end;
     }
   };
 
   /**
-   * Hands ioredis the whole replies in `chunk[from, to)`, then reads on. ioredis 5 lets an exception thrown
-   * while it handles a reply out of its listener, and its parser goes on from the byte after that reply with
-   * the next chunk; so here the rest of the chunk goes to it before the exception goes on, and the reader steps
-   * aside — it does not know what ioredis made of the reply.
+   * Hands ioredis whole replies, which end at `rest` in `chunk`, then reads on. ioredis 5 lets an exception
+   * thrown while it handles a reply out of its listener, and its parser goes on from the byte after that reply
+   * with the next chunk; so here the rest of the chunk goes to it before the exception goes on, and the reader
+   * steps aside — it does not know what ioredis made of the reply.
    */
-  #passOn(chunk: Buffer, from: number, to: number): void {
+  #passOn(replies: Buffer, chunk: Buffer, rest: number): void {
     const route = this.#route;
     try {
-      route.passOn(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to));
+      route.passOn(replies);
     } catch (error) {
       this.#stopped = true;
-      if (to < chunk.length) route.passOn(chunk.subarray(to));
+      if (rest < chunk.length) route.passOn(chunk.subarray(rest));
       throw error;
     }
+  }
+
+  /** Keeps a piece of a DirectCommand's reply cut by the chunk's end. */
+  #hold(piece: Buffer): void {
+    this.#held.push(piece);
+    this.#heldBytes += piece.length;
+  }
+
+  /** The reply kept ends at `end` in `chunk`: answers its command, or hands it to ioredis whole. */
+  #endHeld(chunk: Buffer, end: number): void {
+    const held = this.#held;
+    held.push(chunk.subarray(0, end));
+    const reply = Buffer.concat(held, this.#heldBytes + end);
+    held.length = 0;
+    this.#heldBytes = 0;
+    const expected = this.#route.nextDirect();
+    if (expected >= 0 && this.#decode(reply, 0, expected) === reply.length) {
+      this.#route.answerNext(this.#reply);
+      this.#reply = null;
+    } else {
+      this.#passOn(reply, chunk, end);
+    }
+  }
+
+  /** Hands ioredis the pieces kept, in order: the reply is too long to keep, or the reader stopped in it. */
+  #releaseHeld(): void {
+    for (const piece of this.#held) this.#route.passOn(piece);
+    this.#held.length = 0;
+    this.#heldBytes = 0;
   }
 
   /**
@@ -236,42 +293,54 @@ export class ReplyReader {
         if (this.#line.length > MAX_LINE) this.#stopped = true;
         return -1;
       }
-      // The header's text without its CRLF, which a chunk's end may have cut anywhere.
-      const line = (this.#line + chunk.toString('latin1', p, lf)).slice(0, -1);
-      this.#line = '';
+      // The header without its CRLF, read from the chunk; one a chunk's end cut is joined first.
+      let ended: boolean;
+      if (this.#line === '') {
+        ended = this.#header(chunk, p, lf - 1);
+      } else {
+        const line = Buffer.from(this.#line + chunk.toString('latin1', p, lf), 'latin1');
+        this.#line = '';
+        ended = this.#header(line, 0, line.length - 1);
+      }
       p = lf + 1;
-      if (this.#header(line)) return p;
+      if (ended) return p;
       if (this.#stopped) return -1;
     }
     return -1;
   }
 
-  /** Takes in one header line; true when it ends the reply. */
-  #header(line: string): boolean {
-    const count = Number(line.slice(1));
-    switch (line[0]) {
-      case '$': // bulk string
-      case '=': // RESP3 verbatim string
-      case '!': // RESP3 bulk error
-        if (!Number.isInteger(count)) break;
+  /** Takes in one header line, `bytes[from, to)`; true when it ends the reply. */
+  #header(bytes: Buffer, from: number, to: number): boolean {
+    const type = bytes[from];
+    switch (type) {
+      case DOLLAR: // bulk string
+      case EQUALS: // RESP3 verbatim string
+      case BANG: {
+        // RESP3 bulk error
+        const count = numberIn(bytes, from + 1, to);
+        if (Number.isNaN(count)) break;
         if (count < 0) return this.#itemEnded();
         this.#bulkLeft = count + 2;
         return false;
-      case '*': // array
-      case '~': // RESP3 set
-      case '>': // RESP3 push
-      case '%': // RESP3 map: a key and a value per entry
-        if (!Number.isInteger(count)) break;
+      }
+      case STAR: // array
+      case TILDE: // RESP3 set
+      case GREATER: // RESP3 push
+      case PERCENT: {
+        // RESP3 map: a key and a value per entry
+        const count = numberIn(bytes, from + 1, to);
+        if (Number.isNaN(count)) break;
         if (count <= 0) return this.#itemEnded();
-        this.#open.push(line[0] === '%' ? count * 2 : count);
+        this.#open.push(type === PERCENT ? count * 2 : count);
         return false;
-      case '+':
-      case '-':
-      case ':':
-      case '_':
-      case ',':
-      case '#':
-      case '(':
+      }
+      case PLUS:
+      case MINUS:
+      case COLON:
+      case UNDERSCORE:
+      case COMMA: // RESP3 double
+      case HASH: // RESP3 boolean
+      case PAREN: // RESP3 big number
         return this.#itemEnded();
     }
     // An attribute (RESP3 `|`), a streamed string (`$?`), or bytes that are not Redis's protocol.
@@ -294,4 +363,25 @@ export class ReplyReader {
     this.#inReply = false;
     return true;
   }
+}
+
+/** Whether a reply's first byte is one its DirectCommand can be answered with (see ReplyRoute.nextDirect). */
+function startsAs(type: number | undefined, expected: number): boolean {
+  if (expected > 0) return type === STAR;
+  return expected === 0 && (type === DOLLAR || type === PLUS || type === UNDERSCORE);
+}
+
+/** The integer written in `bytes[from, to)` (a sign, then digits), or NaN if those bytes are not one. */
+function numberIn(bytes: Buffer, from: number, to: number): number {
+  let p = from;
+  const negative = bytes[p] === MINUS;
+  if (negative) p++;
+  if (p >= to) return Number.NaN;
+  let value = 0;
+  for (; p < to; p++) {
+    const digit = (bytes[p] as number) - ZERO;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    value = value * 10 + digit;
+  }
+  return negative ? -value : value;
 }

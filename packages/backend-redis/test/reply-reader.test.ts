@@ -8,7 +8,7 @@ import { type DirectReply, ReplyReader, type ReplyRoute } from '../src/reply-rea
  * The reader in front of a real RESP parser — redis-parser, ioredis 5's own, in the Buffers mode ioredis runs
  * it in — over random replies cut into random chunks: every reply must come out once, in order, equal to what
  * the parser alone makes of the same bytes; and the reader must decode exactly the DirectCommands' replies
- * that are whole in one chunk and of the shape their command expects.
+ * of the shape their command expects, whether whole in one chunk or cut across several.
  */
 
 interface RedisParser {
@@ -162,20 +162,8 @@ describe('ReplyReader', () => {
           const chunks = cut(wire, cuts);
           const answered = readThrough(replies, chunks);
           expect(answered.map((a) => a.value)).toEqual(parsedAlone(wire));
-          // Who answered: the reader exactly the decodable replies whole in one chunk.
-          const chunkEnds: number[] = [];
-          let end = 0;
-          for (const chunk of chunks) {
-            end += chunk.length;
-            chunkEnds.push(end);
-          }
-          let start = 0;
-          replies.forEach((r, i) => {
-            const stop = start + r.bytes.length;
-            const whole = chunkEnds.every((edge) => edge <= start || edge >= stop);
-            expect(answered[i]?.by).toBe(r.decodable && whole ? 'reader' : 'parser');
-            start = stop;
-          });
+          // Who answered: the reader exactly the decodable replies, cut or not.
+          expect(answered.map((a) => a.by)).toEqual(replies.map((r) => (r.decodable ? 'reader' : 'parser')));
         },
       ),
       { numRuns: 400 },
@@ -255,20 +243,22 @@ describe('ReplyReader', () => {
           for (const chunk of cut(wire, cuts)) reader.read(chunk);
           expect(through).toEqual(alone);
           expect(next).toBe(queue.length);
-          // Uncut, every reply the reader can decode is decoded by it.
-          if (cuts.length === 0) expect(byReader).toBe(replies.filter((r) => r.decodable).length);
+          // Every reply the reader can decode is decoded by it, however it was cut.
+          expect(byReader).toBe(replies.filter((r) => r.decodable).length);
         },
       ),
       { numRuns: 300 },
     );
   });
 
-  it('decodes a value of several megabytes cut into socket-sized chunks, through the parser', () => {
+  it('decodes a value cut across several chunks itself, and one of several megabytes through the parser', () => {
     const big = 'é'.repeat(1_500_000);
+    const fair = 'ü'.repeat(100_000);
     const replies: Reply[] = [
       { expected: 0, bytes: Buffer.from(bulk('small')), decodable: true },
       { expected: 0, bytes: Buffer.from(bulk(big)), decodable: true },
-      { expected: 2, bytes: Buffer.from(`*2\r\n${bulk('a')}${bulk(null)}`), decodable: true },
+      { expected: 2, bytes: Buffer.from(`*2\r\n${bulk('a')}${bulk(fair)}`), decodable: true },
+      { expected: 0, bytes: Buffer.from(bulk(fair)), decodable: true },
     ];
     const wire = Buffer.concat(replies.map((r) => r.bytes));
     const chunks = cut(
@@ -276,9 +266,10 @@ describe('ReplyReader', () => {
       Array.from({ length: Math.ceil(wire.length / 65_536) }, (_, i) => (i + 1) * 65_536),
     );
     const answered = readThrough(replies, chunks);
-    expect(answered.map((a) => a.by)).toEqual(['reader', 'parser', 'reader']);
+    expect(answered.map((a) => a.by)).toEqual(['reader', 'parser', 'reader', 'reader']);
     expect(answered[1]?.value).toBe(big);
-    expect(answered[2]?.value).toEqual(['a', null]);
+    expect(answered[2]?.value).toEqual(['a', fair]);
+    expect(answered[3]?.value).toBe(fair);
   });
 
   it('stops at a type it does not know and passes everything on from there, untouched', () => {
@@ -294,6 +285,24 @@ describe('ReplyReader', () => {
     reader.read(Buffer.from(bulk('later')));
     expect(answered).toEqual(['first']);
     expect(Buffer.concat(passed).toString()).toBe(`|1\r\n+key\r\n:1\r\n${bulk('after')}${bulk('later')}`);
+  });
+
+  it('stops at a streamed string, cut before its header ends or not, and passes everything on from there', () => {
+    const streamed = `$?\r\n;4\r\nHell\r\n;0\r\n${bulk('after')}`;
+    for (const chunks of [[streamed], ['$', streamed.slice(1)]]) {
+      const passed: Buffer[] = [];
+      const answered: DirectReply[] = [];
+      const reader = new ReplyReader({
+        nextDirect: () => -1,
+        answerNext: (value) => answered.push(value),
+        passOn: (bytes) => passed.push(Buffer.from(bytes)),
+      });
+      for (const chunk of chunks) reader.read(Buffer.from(chunk));
+      reader.read(Buffer.from(bulk('later')));
+      expect(answered).toEqual([]);
+      // Each chunk as it came: the reader no longer cuts them at replies' ends it cannot find.
+      expect(passed.map(String)).toEqual([...chunks, bulk('later')]);
+    }
   });
 
   it('follows RESP3 aggregates, nulls and pushes passed on, to decode the replies after them', () => {
@@ -319,6 +328,21 @@ describe('ReplyReader', () => {
     reader.read(Buffer.from(`${map}${push}_\r\n${push}${bulk('mine')}*3\r\n_\r\n${bulk('b')}_\r\n`));
     expect(passed).toEqual([map, push, '_\r\n', push]);
     expect(answered).toEqual(['mine', [null, 'b', null]]);
+  });
+
+  it('keeps only a reply it may decode while waiting for its end: an error or a push cut short goes on at once', () => {
+    const passed: string[] = [];
+    const reader = new ReplyReader({
+      nextDirect: () => 0,
+      answerNext: () => {},
+      passOn: (bytes) => passed.push(bytes.toString()),
+    });
+    reader.read(Buffer.from('-ERR out of mem'));
+    expect(passed).toEqual(['-ERR out of mem']);
+    reader.read(Buffer.from('ory\r\n>2\r\n$10\r\ninvalid'));
+    expect(passed).toEqual(['-ERR out of mem', 'ory\r\n', '>2\r\n$10\r\ninvalid']);
+    reader.read(Buffer.from('ate\r\n$1\r\nk\r\n$4\r\nva'));
+    expect(passed).toEqual(['-ERR out of mem', 'ory\r\n', '>2\r\n$10\r\ninvalid', 'ate\r\n$1\r\nk\r\n']);
   });
 
   it("passes the rest of the chunk on when ioredis's handling of a reply throws, and steps aside", () => {
