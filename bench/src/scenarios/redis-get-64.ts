@@ -13,8 +13,16 @@ const CONCURRENCY = 64;
 const TIERCACHE = 'tiercache redis';
 export const TIERCACHE_ON_IOREDIS_6 = "tiercache redis (on a caller's ioredis 6 client)";
 
+/**
+ * Timed rounds per pass in a full run. At 16 or 64 calls in flight on two shared cores, one round of a raw
+ * client can run at half the speed of the next; the median of 6 such rounds still wandered so far from one
+ * process to the next that a ratio's spread over passes was 28–51 % in four runs of redis-getmany-100, while
+ * with 18 rounds it was 17 % and 11 % in the two runs after (the ratio itself 1.13 × and 1.18 ×).
+ */
+export const FULL_RUN_ROUNDS = 18;
+
 export const REDIS_CALL_SETTINGS: Readonly<Record<ProfileName, RedisCallSettings>> = {
-  full: { warmupMs: 400, rounds: 6, roundMs: 120, samples: 20_000 },
+  full: { warmupMs: 400, rounds: FULL_RUN_ROUNDS, roundMs: 120, samples: 20_000 },
   quick: { warmupMs: 200, rounds: 5, roundMs: 50, samples: 3_000 },
   smoke: { warmupMs: 5, rounds: 2, roundMs: 5, samples: 200 },
 };

@@ -10,7 +10,7 @@ import {
   THE_FLOOR,
   VALUE_BYTES,
 } from './redis-calls.js';
-import { CALLER_CLIENT_NOTE, CLIENT_NOTES, TIERCACHE_ON_IOREDIS_6 } from './redis-get-64.js';
+import { CALLER_CLIENT_NOTE, CLIENT_NOTES, FULL_RUN_ROUNDS, TIERCACHE_ON_IOREDIS_6 } from './redis-get-64.js';
 
 const BATCH = 100;
 const CONCURRENCY = 16;
@@ -39,7 +39,7 @@ function withBatches<A extends unknown[]>(
 }
 
 const SETTINGS: Readonly<Record<ProfileName, RedisCallSettings>> = {
-  full: { warmupMs: 400, rounds: 6, roundMs: 120, samples: 2_000 },
+  full: { warmupMs: 400, rounds: FULL_RUN_ROUNDS, roundMs: 120, samples: 2_000 },
   quick: { warmupMs: 200, rounds: 5, roundMs: 50, samples: 500 },
   smoke: { warmupMs: 5, rounds: 2, roundMs: 5, samples: 20 },
 };
