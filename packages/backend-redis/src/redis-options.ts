@@ -52,7 +52,7 @@ export interface RedisDriverOptions {
   reconnect?: RedisReconnectOptions;
   /**
    * ioredis auto-pipelining, for clients the backend creates. Off by default: the backend already sends the
-   * commands that calls start in one tick as one socket write, without auto-pipelining's wait for
+   * commands that calls start in one tick in one socket write (one per 16), without auto-pipelining's wait for
    * `setImmediate` and its pipeline per batch (slower in our benchmark, both one call at a time and 64 in flight).
    * @default false
    */

@@ -28,7 +28,7 @@ export interface TransportOptions {
  * How every exchange with Redis is sent. A call never queues behind a lost connection: unless the client is
  * ready it fails at once with `CONNECTION`. The one exception is the very first connection, which a call may
  * wait for, within the command timeout — unless Redis refuses the credentials, which answers at once, naming
- * them, until a connection is made. Calls started in one tick leave as one socket write (see
+ * them, until a connection is made. Calls started in one tick leave in one socket write, one per 16 (see
  * {@link WriteBatcher}). Failures reject: with a {@link DriverError} when the call was refused or timed out
  * here, with ioredis's own error otherwise (the driver's `classify` names it).
  */

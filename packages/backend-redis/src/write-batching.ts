@@ -4,7 +4,8 @@ import { isCluster } from './cluster-slots.js';
 import { awaitReplies, type DirectCommand } from './direct-command.js';
 
 /**
- * Sends the commands that calls start in one turn of the event loop as one socket write.
+ * Sends the commands that calls start in one turn of the event loop in one socket write (one per 16, for the
+ * backend's own GET, SET and MGET).
  *
  * ioredis writes each command to its socket at once: one `write(2)` per command, which on loopback costs more
  * than all of ioredis's own work for a GET. With many calls in flight, one reply batch wakes many callers in
@@ -20,7 +21,18 @@ import { awaitReplies, type DirectCommand } from './direct-command.js';
  * Written and queued together, they keep the socket's order and the reply queue's the same; and they are
  * written earlier, at once, when ioredis is about to write a command of its own (`sendDirectNow`), so
  * commands also leave in the order they were made.
+ *
+ * Nor do they wait for the tick's end once {@link DIRECT_BATCH} of them are held: at 64 calls in flight, one
+ * reply batch makes 64 commands in one turn, and Redis, idle meanwhile, started on none until the last was
+ * made. Written every 16, the first are answered while the rest are being made.
  */
+/**
+ * DirectCommands held at most before they are written. At 64 calls in flight on loopback, SET with a TTL ran
+ * 1.25–2.0 × as fast written every 16 as written once a tick, and GET 1.1–1.9 × (five alternating runs of each,
+ * on two cores shared with redis-server; every 32 was about as good); every 4, GET ran 0.8 × once a tick.
+ */
+const DIRECT_BATCH = 16;
+
 export class WriteBatcher {
   readonly #client: Redis | Cluster;
   readonly #held: Socket[] = [];
@@ -52,7 +64,13 @@ export class WriteBatcher {
   sendDirect(command: DirectCommand): void {
     this.hold();
     this.#directText += command.encoded();
-    this.#direct.push(command);
+    if (this.#direct.push(command) < DIRECT_BATCH) return;
+    this.#writeDirect();
+    // Let the batch go now: uncork the sockets held, and hold them again for the rest of the tick.
+    for (const stream of this.#held) {
+      stream.uncork();
+      stream.cork();
+    }
   }
 
   #cork(stream: Socket | undefined): void {

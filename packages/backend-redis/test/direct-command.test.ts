@@ -41,6 +41,30 @@ async function ownTransport(keyPrefix: string) {
 }
 
 describe('commands written to the socket directly', () => {
+  it('16 made in one tick are written before the tick ends; fewer are held until it does', async () => {
+    const { client, transport, close } = await ownTransport('early:');
+    try {
+      const get = (key: string) => transport.sendCommand<string | null>('get', [key], 1);
+      const sent = client.stream.bytesWritten;
+      const fifteen = Array.from({ length: 15 }, (_, i) => get(`k${i}`));
+      // Held until the tick ends.
+      expect(client.stream.bytesWritten).toBe(sent);
+      const sixteenth = get('k15');
+      // Written at once, all sixteen.
+      const sixteen = client.stream.bytesWritten;
+      const wire = (key: string) => `*2\r\n$3\r\nget\r\n$${key.length}\r\n${key}\r\n`;
+      const expected = Array.from({ length: 16 }, (_, i) => wire(`early:k${i}`)).join('');
+      expect(sixteen - sent).toBe(expected.length);
+      // And not left in the socket's buffer, corked: handed to the kernel, which loopback takes at once.
+      expect(client.stream.writableLength).toBe(0);
+      const seventeenth = get('k16');
+      expect(client.stream.bytesWritten).toBe(sixteen);
+      expect(await Promise.all([...fifteen, sixteenth, seventeenth])).toEqual(Array(17).fill(null));
+    } finally {
+      close();
+    }
+  });
+
   it("a program tracing ioredis's commands sees the backend's GET, SET and MGET", async () => {
     const cache = createRedisBackend({ url: server.url, keyPrefix: 'traced:' });
     const traced: string[] = [];

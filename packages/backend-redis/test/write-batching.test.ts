@@ -17,7 +17,7 @@ async function readsProcessed(): Promise<number> {
 }
 
 describe('write batching', () => {
-  it('sends the calls started in one tick as one write, and answers each as asked', async () => {
+  it('sends the calls started in one tick in writes of 16, and answers each as asked', async () => {
     const cache = createRedisBackend({ url: server.url, keyPrefix: 'batch:' });
     try {
       expect((await cache.ping()).isOk()).toBe(true);
@@ -25,8 +25,9 @@ describe('write batching', () => {
       const before = await readsProcessed();
       const writes = await Promise.all(keys.map((key) => cache.set(key, `value of ${key}`)));
       const reads = await Promise.all(keys.map((key) => cache.get(key)));
-      // Two batches, plus the INFO above and the one below; a command per write would be about 400.
-      expect((await readsProcessed()) - before).toBeLessThanOrEqual(6);
+      // Thirteen writes a batch at most (the server may read several at once), plus the INFO above and the one
+      // below; a command per write would be about 400.
+      expect((await readsProcessed()) - before).toBeLessThanOrEqual(2 * 13 + 2);
       expect(writes.every((result) => result.isOk())).toBe(true);
       expect(reads.map((result) => result.unwrap())).toEqual(keys.map((key) => `value of ${key}`));
     } finally {
