@@ -313,34 +313,35 @@ export class ReplyReader {
   #header(bytes: Buffer, from: number, to: number): boolean {
     const type = bytes[from];
     switch (type) {
-      case DOLLAR: // bulk string
-      case EQUALS: // RESP3 verbatim string
+      // A length, then that many bytes: a bulk string, RESP3's verbatim string and bulk error.
+      case DOLLAR:
+      case EQUALS:
       case BANG: {
-        // RESP3 bulk error
         const count = numberIn(bytes, from + 1, to);
         if (Number.isNaN(count)) break;
         if (count < 0) return this.#itemEnded();
         this.#bulkLeft = count + 2;
         return false;
       }
-      case STAR: // array
-      case TILDE: // RESP3 set
-      case GREATER: // RESP3 push
+      // A count of items: an array, RESP3's set and push, and its map, whose entries are a key and a value each.
+      case STAR:
+      case TILDE:
+      case GREATER:
       case PERCENT: {
-        // RESP3 map: a key and a value per entry
         const count = numberIn(bytes, from + 1, to);
         if (Number.isNaN(count)) break;
         if (count <= 0) return this.#itemEnded();
         this.#open.push(type === PERCENT ? count * 2 : count);
         return false;
       }
+      // One line is the whole item.
       case PLUS:
       case MINUS:
       case COLON:
       case UNDERSCORE:
-      case COMMA: // RESP3 double
-      case HASH: // RESP3 boolean
-      case PAREN: // RESP3 big number
+      case COMMA:
+      case HASH:
+      case PAREN:
         return this.#itemEnded();
     }
     // An attribute (RESP3 `|`), a streamed string (`$?`), or bytes that are not Redis's protocol.
